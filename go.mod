@@ -1,0 +1,3 @@
+module github.com/gradus-ml/gradus
+
+go 1.26
