@@ -1,0 +1,140 @@
+package tensor
+
+import (
+	"fmt"
+	"slices"
+)
+
+// BroadcastShapes returns the NumPy broadcast of the given shapes, or an
+// error naming them when they are incompatible.
+func BroadcastShapes(shapes ...[]int) ([]int, error) {
+	n := 0
+	for _, s := range shapes {
+		n = max(n, len(s))
+	}
+	out := make([]int, n)
+	for i := range out {
+		out[i] = 1
+	}
+	for _, s := range shapes {
+		off := n - len(s)
+		for i, d := range s {
+			switch {
+			case out[off+i] == d || d == 1:
+			case out[off+i] == 1:
+				out[off+i] = d
+			default:
+				return nil, fmt.Errorf("shapes %v are not broadcastable", shapes)
+			}
+		}
+	}
+	return out, nil
+}
+
+func mustBroadcast(op string, shapes ...[]int) []int {
+	s, err := BroadcastShapes(shapes...)
+	if err != nil {
+		panic(fmt.Sprintf("tensor.%s: shape mismatch: %v", op, err))
+	}
+	return s
+}
+
+// bstrides returns the element strides of a tensor of shape s when viewed
+// with the broadcast shape out: broadcast dimensions get stride 0.
+func bstrides(s, out []int) []int {
+	st := make([]int, len(out))
+	off := len(out) - len(s)
+	acc := 1
+	for i := len(s) - 1; i >= 0; i-- {
+		if s[i] != 1 {
+			st[off+i] = acc
+		}
+		acc *= s[i]
+	}
+	return st
+}
+
+// forBroadcast calls f(o, ia, ib, n) for runs of the broadcast iteration:
+// output elements o..o+n-1 use a at ia+k·sa and b at ib+k·sb, where sa and sb
+// are the inner strides returned first. It lets binary kernels run tight
+// inner loops over the last dimension.
+func forBroadcast(out, sa, sb []int, f func(o, ia, ib, n int)) {
+	nd := len(out)
+	if nd == 0 {
+		f(0, 0, 0, 1)
+		return
+	}
+	inner := out[nd-1]
+	total := 1
+	for _, d := range out {
+		total *= d
+	}
+	if total == 0 {
+		return
+	}
+	idx := make([]int, nd)
+	ia, ib := 0, 0
+	for o := 0; o < total; o += inner {
+		f(o, ia, ib, inner)
+		// advance the multi-index over dimensions 0..nd-2
+		for d := nd - 2; d >= 0; d-- {
+			idx[d]++
+			ia += sa[d]
+			ib += sb[d]
+			if idx[d] < out[d] {
+				break
+			}
+			ia -= sa[d] * out[d]
+			ib -= sb[d] * out[d]
+			idx[d] = 0
+		}
+	}
+}
+
+// BroadcastTo returns t expanded to shape (a copy).
+func BroadcastTo(t *Tensor, shape ...int) *Tensor {
+	out := mustBroadcast("BroadcastTo", t.shape, shape)
+	if !slices.Equal(out, shape) {
+		panic(fmt.Sprintf("tensor.BroadcastTo: cannot broadcast shape %v to %v", t.shape, shape))
+	}
+	if slices.Equal(t.shape, shape) {
+		return t.Clone()
+	}
+	r := t.like(shape)
+	st := bstrides(t.shape, shape)
+	inner := st[len(st)-1]
+	if r.dtype.is64() {
+		forBroadcast(shape, st, st, func(o, ia, _, n int) {
+			for k := 0; k < n; k++ {
+				r.f64[o+k] = t.f64[ia+k*inner]
+			}
+		})
+	} else {
+		forBroadcast(shape, st, st, func(o, ia, _, n int) {
+			for k := 0; k < n; k++ {
+				r.f32[o+k] = t.f32[ia+k*inner]
+			}
+		})
+	}
+	return r
+}
+
+// SumTo sums t over broadcast dimensions so that the result has shape
+// shape: the adjoint of BroadcastTo. shape must broadcast to t's shape.
+func SumTo(t *Tensor, shape ...int) *Tensor {
+	if slices.Equal(t.shape, shape) {
+		return t.Clone()
+	}
+	b := mustBroadcast("SumTo", t.shape, shape)
+	if !slices.Equal(b, t.shape) {
+		panic(fmt.Sprintf("tensor.SumTo: shape %v does not broadcast to %v", shape, t.shape))
+	}
+	off := len(t.shape) - len(shape)
+	var axes []int
+	for i := range t.shape {
+		if i < off || (shape[i-off] == 1 && t.shape[i] != 1) {
+			axes = append(axes, i)
+		}
+	}
+	return Sum(t, axes, false).Reshape(shape...)
+}

@@ -1,0 +1,307 @@
+package tensor
+
+import (
+	"fmt"
+	"math"
+	"slices"
+)
+
+// reduction plans a reduction over axes: the input viewed as
+// (outer, r, inner) with the reduced axes in the middle, after permuting
+// when the reduced axes are not contiguous.
+type reduction struct {
+	src             *Tensor
+	outer, r, inner int
+	shape           []int // result shape (keepdims applied)
+}
+
+func planReduce(op string, a *Tensor, axes []int, keepdims bool) reduction {
+	nd := len(a.shape)
+	red := make([]bool, nd)
+	if axes == nil {
+		for i := range red {
+			red[i] = true
+		}
+	}
+	for _, ax := range axes {
+		ax = normAxis(op, ax, nd)
+		if red[ax] {
+			panic(fmt.Sprintf("tensor.%s: repeated axis %d for shape %v", op, ax, a.shape))
+		}
+		red[ax] = true
+	}
+	var shape []int
+	for i, d := range a.shape {
+		if !red[i] {
+			shape = append(shape, d)
+		} else if keepdims {
+			shape = append(shape, 1)
+		}
+	}
+	if shape == nil {
+		shape = []int{}
+	}
+	first, last := -1, -1
+	for i, r := range red {
+		if r {
+			if first < 0 {
+				first = i
+			}
+			last = i
+		}
+	}
+	contiguous := true
+	for i := first; i >= 0 && i <= last; i++ {
+		contiguous = contiguous && red[i]
+	}
+	src := a
+	if first < 0 {
+		return reduction{src: a, outer: a.Size(), r: 1, inner: 1, shape: shape}
+	}
+	if !contiguous {
+		// move the reduced axes to the end, keeping their order
+		var perm []int
+		for i, r := range red {
+			if !r {
+				perm = append(perm, i)
+			}
+		}
+		first = len(perm)
+		for i, r := range red {
+			if r {
+				perm = append(perm, i)
+			}
+		}
+		src = Permute(a, perm...)
+		last = nd - 1
+	}
+	p := reduction{src: src, outer: 1, r: 1, inner: 1, shape: shape}
+	for i, d := range src.shape {
+		switch {
+		case i < first:
+			p.outer *= d
+		case i <= last:
+			p.r *= d
+		default:
+			p.inner *= d
+		}
+	}
+	return p
+}
+
+type reduceKind int
+
+const (
+	redSum reduceKind = iota
+	redMax
+	redMin
+)
+
+func reduceKernel[T float32 | float64](kind reduceKind, src, dst []T, outer, r, inner int) {
+	for o := 0; o < outer; o++ {
+		d := dst[o*inner : (o+1)*inner]
+		base := o * r * inner
+		switch kind {
+		case redSum:
+			clear(d)
+			for k := 0; k < r; k++ {
+				row := src[base+k*inner : base+(k+1)*inner]
+				for i, v := range row {
+					d[i] += v
+				}
+			}
+		case redMax, redMin:
+			if r == 0 {
+				panic("tensor: max/min of an empty axis")
+			}
+			copy(d, src[base:base+inner])
+			for k := 1; k < r; k++ {
+				row := src[base+k*inner : base+(k+1)*inner]
+				for i, v := range row {
+					if v != v || (kind == redMax && v > d[i]) || (kind == redMin && v < d[i]) {
+						if d[i] == d[i] { // keep a NaN once seen
+							d[i] = v
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func reduce(op string, kind reduceKind, a *Tensor, axes []int, keepdims bool) *Tensor {
+	p := planReduce(op, a, axes, keepdims)
+	r := a.like(p.shape)
+	if a.dtype.is64() {
+		reduceKernel(kind, p.src.f64, r.f64, p.outer, p.r, p.inner)
+	} else {
+		reduceKernel(kind, p.src.f32, r.f32, p.outer, p.r, p.inner)
+		roundSlice(r.dtype, r.f32)
+	}
+	return r
+}
+
+// Sum sums a over axes (all axes when axes is nil). keepdims keeps reduced
+// axes with size 1. Float32-stored dtypes accumulate in float32.
+func Sum(a *Tensor, axes []int, keepdims bool) *Tensor { return reduce("Sum", redSum, a, axes, keepdims) }
+
+// Mean averages a over axes (all axes when axes is nil).
+func Mean(a *Tensor, axes []int, keepdims bool) *Tensor {
+	p := planReduce("Mean", a, axes, keepdims)
+	s := Sum(a, axes, keepdims)
+	if p.r == 0 {
+		return AddScalar(s, math.NaN())
+	}
+	return Scale(s, 1/float64(p.r))
+}
+
+// Max returns the maximum of a over axes (NaN propagates).
+func Max(a *Tensor, axes []int, keepdims bool) *Tensor { return reduce("Max", redMax, a, axes, keepdims) }
+
+// Min returns the minimum of a over axes (NaN propagates).
+func Min(a *Tensor, axes []int, keepdims bool) *Tensor { return reduce("Min", redMin, a, axes, keepdims) }
+
+// LogSumExp returns log Σ exp(a) over axes, shifted by the maximum so it
+// does not overflow.
+func LogSumExp(a *Tensor, axes []int, keepdims bool) *Tensor {
+	m := Max(a, axes, true)
+	// a row of −Inf (or +Inf) must not produce NaN through Inf − Inf
+	m = Map(m, func(x float64) float64 {
+		if math.IsInf(x, 0) {
+			return 0
+		}
+		return x
+	})
+	s := Log(Sum(Exp(Sub(a, m)), axes, true))
+	out := Add(s, m)
+	p := planReduce("LogSumExp", a, axes, keepdims)
+	return out.Reshape(p.shape...)
+}
+
+// Norm returns the Euclidean norm of a over axes (all axes when nil).
+func Norm(a *Tensor, axes []int, keepdims bool) *Tensor {
+	return Sqrt(Sum(Square(a), axes, keepdims))
+}
+
+// ArgMax returns, for every position of the other axes in row-major order,
+// the index along axis of the largest element (the first one on ties; a
+// NaN counts as largest).
+func ArgMax(a *Tensor, axis int) []int { return argExt("ArgMax", a, axis, true) }
+
+// ArgMin is ArgMax for the smallest element.
+func ArgMin(a *Tensor, axis int) []int { return argExt("ArgMin", a, axis, false) }
+
+func argExt(op string, a *Tensor, axis int, isMax bool) []int {
+	axis = normAxis(op, axis, len(a.shape))
+	p := planReduce(op, a, []int{axis}, false)
+	if p.r == 0 {
+		panic(fmt.Sprintf("tensor.%s: empty axis %d of shape %v", op, axis, a.shape))
+	}
+	out := make([]int, p.outer*p.inner)
+	for o := 0; o < p.outer; o++ {
+		for i := 0; i < p.inner; i++ {
+			best, bi := a.AtFlat(o*p.r*p.inner+i), 0
+			for k := 1; k < p.r && best == best; k++ {
+				v := a.AtFlat((o*p.r+k)*p.inner + i)
+				if v != v || (isMax && v > best) || (!isMax && v < best) {
+					best, bi = v, k
+				}
+			}
+			out[o*p.inner+i] = bi
+		}
+	}
+	return out
+}
+
+// Reshape returns t with a new shape of the same size, sharing storage
+// (tensors are treated as immutable values). One dimension may be −1.
+func (t *Tensor) Reshape(shape ...int) *Tensor {
+	shape = slices.Clone(shape)
+	infer, n := -1, 1
+	for i, d := range shape {
+		if d == -1 {
+			if infer >= 0 {
+				panic(fmt.Sprintf("tensor.Reshape: more than one -1 in %v", shape))
+			}
+			infer = i
+			continue
+		}
+		if d < 0 {
+			panic(fmt.Sprintf("tensor.Reshape: negative dimension in %v", shape))
+		}
+		n *= d
+	}
+	if infer >= 0 && n > 0 {
+		shape[infer] = t.Size() / n
+		n *= shape[infer]
+	}
+	if n != t.Size() {
+		panic(fmt.Sprintf("tensor.Reshape: cannot reshape %v (%d elements) to %v", t.shape, t.Size(), shape))
+	}
+	return &Tensor{dtype: t.dtype, shape: shape, f64: t.f64, f32: t.f32}
+}
+
+// Permute returns t with its axes reordered: axis i of the result is axis
+// perm[i] of t (a copy).
+func Permute(t *Tensor, perm ...int) *Tensor {
+	nd := len(t.shape)
+	if len(perm) != nd {
+		panic(fmt.Sprintf("tensor.Permute: permutation %v for shape %v", perm, t.shape))
+	}
+	seen := make([]bool, nd)
+	shape := make([]int, nd)
+	for i, p := range perm {
+		if p < 0 || p >= nd || seen[p] {
+			panic(fmt.Sprintf("tensor.Permute: invalid permutation %v for shape %v", perm, t.shape))
+		}
+		seen[p] = true
+		shape[i] = t.shape[p]
+	}
+	r := t.like(shape)
+	if nd == 0 || r.Size() == 0 {
+		copy(r.f64, t.f64)
+		copy(r.f32, t.f32)
+		return r
+	}
+	// strides of t, permuted into the result's axis order
+	st := make([]int, nd)
+	acc := 1
+	for i := nd - 1; i >= 0; i-- {
+		st[i] = acc
+		acc *= t.shape[i]
+	}
+	ps := make([]int, nd)
+	for i, p := range perm {
+		ps[i] = st[p]
+	}
+	inner := ps[nd-1]
+	if r.dtype.is64() {
+		forBroadcast(shape, ps, ps, func(o, ia, _, n int) {
+			for k := 0; k < n; k++ {
+				r.f64[o+k] = t.f64[ia+k*inner]
+			}
+		})
+	} else {
+		forBroadcast(shape, ps, ps, func(o, ia, _, n int) {
+			for k := 0; k < n; k++ {
+				r.f32[o+k] = t.f32[ia+k*inner]
+			}
+		})
+	}
+	return r
+}
+
+// Transpose swaps the last two axes of t (a copy). t must have at least two
+// dimensions.
+func Transpose(t *Tensor) *Tensor {
+	nd := len(t.shape)
+	if nd < 2 {
+		panic(fmt.Sprintf("tensor.Transpose: need at least 2 dimensions, have shape %v", t.shape))
+	}
+	perm := make([]int, nd)
+	for i := range perm {
+		perm[i] = i
+	}
+	perm[nd-2], perm[nd-1] = nd-1, nd-2
+	return Permute(t, perm...)
+}
