@@ -1,0 +1,200 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// AVX2+FMA micro-kernels. Accumulators Y0..Y11 hold a 6-row tile of C, two
+// vectors per row; Y12, Y13 hold one row of the packed B micro-panel and
+// Y14, Y15 alternate as broadcasts of the packed A column.
+//
+// Registers: AX = packed A, BX = packed B, CX = k counter, DX = C,
+// R8 = ldc in bytes, R9..R13 = C row pointers, SI = scratch.
+
+// One rank-1 update of the 6×8 float64 tile from A at ao(AX), B at bo(BX).
+#define STEPD(ao, bo) \
+	VMOVUPD bo+0(BX), Y12; \
+	VMOVUPD bo+32(BX), Y13; \
+	VBROADCASTSD ao+0(AX), Y14; \
+	VFMADD231PD Y12, Y14, Y0; \
+	VFMADD231PD Y13, Y14, Y1; \
+	VBROADCASTSD ao+8(AX), Y15; \
+	VFMADD231PD Y12, Y15, Y2; \
+	VFMADD231PD Y13, Y15, Y3; \
+	VBROADCASTSD ao+16(AX), Y14; \
+	VFMADD231PD Y12, Y14, Y4; \
+	VFMADD231PD Y13, Y14, Y5; \
+	VBROADCASTSD ao+24(AX), Y15; \
+	VFMADD231PD Y12, Y15, Y6; \
+	VFMADD231PD Y13, Y15, Y7; \
+	VBROADCASTSD ao+32(AX), Y14; \
+	VFMADD231PD Y12, Y14, Y8; \
+	VFMADD231PD Y13, Y14, Y9; \
+	VBROADCASTSD ao+40(AX), Y15; \
+	VFMADD231PD Y12, Y15, Y10; \
+	VFMADD231PD Y13, Y15, Y11
+
+// One rank-1 update of the 6×16 float32 tile.
+#define STEPS(ao, bo) \
+	VMOVUPS bo+0(BX), Y12; \
+	VMOVUPS bo+32(BX), Y13; \
+	VBROADCASTSS ao+0(AX), Y14; \
+	VFMADD231PS Y12, Y14, Y0; \
+	VFMADD231PS Y13, Y14, Y1; \
+	VBROADCASTSS ao+4(AX), Y15; \
+	VFMADD231PS Y12, Y15, Y2; \
+	VFMADD231PS Y13, Y15, Y3; \
+	VBROADCASTSS ao+8(AX), Y14; \
+	VFMADD231PS Y12, Y14, Y4; \
+	VFMADD231PS Y13, Y14, Y5; \
+	VBROADCASTSS ao+12(AX), Y15; \
+	VFMADD231PS Y12, Y15, Y6; \
+	VFMADD231PS Y13, Y15, Y7; \
+	VBROADCASTSS ao+16(AX), Y14; \
+	VFMADD231PS Y12, Y14, Y8; \
+	VFMADD231PS Y13, Y14, Y9; \
+	VBROADCASTSS ao+20(AX), Y15; \
+	VFMADD231PS Y12, Y15, Y10; \
+	VFMADD231PS Y13, Y15, Y11
+
+#define ZERO12 \
+	VXORPS Y0, Y0, Y0; VXORPS Y1, Y1, Y1; VXORPS Y2, Y2, Y2; VXORPS Y3, Y3, Y3; \
+	VXORPS Y4, Y4, Y4; VXORPS Y5, Y5, Y5; VXORPS Y6, Y6, Y6; VXORPS Y7, Y7, Y7; \
+	VXORPS Y8, Y8, Y8; VXORPS Y9, Y9, Y9; VXORPS Y10, Y10, Y10; VXORPS Y11, Y11, Y11
+
+#define ROWPTRS \
+	LEAQ (DX)(R8*1), R9; \
+	LEAQ (DX)(R8*2), R10; \
+	LEAQ (R10)(R8*1), R11; \
+	LEAQ (R10)(R8*2), R12; \
+	LEAQ (R12)(R8*1), R13
+
+#define PREFETCHC \
+	PREFETCHT0 (DX); PREFETCHT0 63(DX); \
+	PREFETCHT0 (R9); PREFETCHT0 63(R9); \
+	PREFETCHT0 (R10); PREFETCHT0 63(R10); \
+	PREFETCHT0 (R11); PREFETCHT0 63(R11); \
+	PREFETCHT0 (R12); PREFETCHT0 63(R12); \
+	PREFETCHT0 (R13); PREFETCHT0 63(R13)
+
+#define MUL12(op, s) \
+	op s, Y0, Y0; op s, Y1, Y1; op s, Y2, Y2; op s, Y3, Y3; \
+	op s, Y4, Y4; op s, Y5, Y5; op s, Y6, Y6; op s, Y7, Y7; \
+	op s, Y8, Y8; op s, Y9, Y9; op s, Y10, Y10; op s, Y11, Y11
+
+#define STORE12(mov) \
+	mov Y0, (DX); mov Y1, 32(DX); \
+	mov Y2, (R9); mov Y3, 32(R9); \
+	mov Y4, (R10); mov Y5, 32(R10); \
+	mov Y6, (R11); mov Y7, 32(R11); \
+	mov Y8, (R12); mov Y9, 32(R12); \
+	mov Y10, (R13); mov Y11, 32(R13)
+
+#define FMAC12(fma, s) \
+	fma (DX), s, Y0; fma 32(DX), s, Y1; \
+	fma (R9), s, Y2; fma 32(R9), s, Y3; \
+	fma (R10), s, Y4; fma 32(R10), s, Y5; \
+	fma (R11), s, Y6; fma 32(R11), s, Y7; \
+	fma (R12), s, Y8; fma 32(R12), s, Y9; \
+	fma (R13), s, Y10; fma 32(R13), s, Y11
+
+// func microAVX2F64(kc int, a, b, c *float64, ldc int, alpha, beta float64)
+TEXT ·microAVX2F64(SB), NOSPLIT, $0-56
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), AX
+	MOVQ b+16(FP), BX
+	MOVQ c+24(FP), DX
+	MOVQ ldc+32(FP), R8
+	SHLQ $3, R8
+	ROWPTRS
+	PREFETCHC
+	ZERO12
+	MOVQ CX, SI
+	SHRQ $2, SI
+	JZ   d_tail
+
+d_loop4:
+	PREFETCHT0 384(AX)
+	STEPD(0, 0)
+	STEPD(48, 64)
+	PREFETCHT0 448(AX)
+	STEPD(96, 128)
+	STEPD(144, 192)
+	ADDQ $192, AX
+	ADDQ $256, BX
+	DECQ SI
+	JNZ  d_loop4
+
+d_tail:
+	ANDQ $3, CX
+	JZ   d_done
+
+d_loop1:
+	STEPD(0, 0)
+	ADDQ $48, AX
+	ADDQ $64, BX
+	DECQ CX
+	JNZ  d_loop1
+
+d_done:
+	VBROADCASTSD alpha+40(FP), Y14
+	MUL12(VMULPD, Y14)
+	MOVQ beta+48(FP), SI
+	SHLQ $1, SI
+	JZ   d_store
+	VBROADCASTSD beta+48(FP), Y15
+	FMAC12(VFMADD231PD, Y15)
+
+d_store:
+	STORE12(VMOVUPD)
+	VZEROUPPER
+	RET
+
+// func microAVX2F32(kc int, a, b, c *float32, ldc int, alpha, beta float32)
+TEXT ·microAVX2F32(SB), NOSPLIT, $0-48
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), AX
+	MOVQ b+16(FP), BX
+	MOVQ c+24(FP), DX
+	MOVQ ldc+32(FP), R8
+	SHLQ $2, R8
+	ROWPTRS
+	PREFETCHC
+	ZERO12
+	MOVQ CX, SI
+	SHRQ $2, SI
+	JZ   s_tail
+
+s_loop4:
+	PREFETCHT0 192(AX)
+	STEPS(0, 0)
+	STEPS(24, 64)
+	STEPS(48, 128)
+	STEPS(72, 192)
+	ADDQ $96, AX
+	ADDQ $256, BX
+	DECQ SI
+	JNZ  s_loop4
+
+s_tail:
+	ANDQ $3, CX
+	JZ   s_done
+
+s_loop1:
+	STEPS(0, 0)
+	ADDQ $24, AX
+	ADDQ $64, BX
+	DECQ CX
+	JNZ  s_loop1
+
+s_done:
+	VBROADCASTSS alpha+40(FP), Y14
+	MUL12(VMULPS, Y14)
+	MOVL beta+44(FP), SI
+	SHLL $1, SI
+	JZ   s_store
+	VBROADCASTSS beta+44(FP), Y15
+	FMAC12(VFMADD231PS, Y15)
+
+s_store:
+	STORE12(VMOVUPS)
+	VZEROUPPER
+	RET
