@@ -1,0 +1,247 @@
+package ad
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/gradus-ml/gradus/tensor"
+)
+
+// Normalizations and losses: softmax and log-softmax along an axis,
+// cross-entropy of logits against class labels, and mean squared error.
+// The forward kernels are numerically stable (shifted by the maximum) and
+// run 16-bit inputs in float32, rounding the result once; the rules are
+// closed forms written with Var operations.
+
+// via32 runs f in float32 when t is a 16-bit tensor and rounds its result
+// once to t's dtype, as hardware accumulating in float32 does.
+func via32(t *tensor.Tensor, f func(*tensor.Tensor) *tensor.Tensor) *tensor.Tensor {
+	if d := t.DType(); d == tensor.Float16 || d == tensor.BFloat16 {
+		return f(t.AsType(tensor.Float32)).AsType(d)
+	}
+	return f(t)
+}
+
+// softmaxTensor is exp(x − max) / Σ exp(x − max) along axis.
+func softmaxTensor(x *tensor.Tensor, axis int) *tensor.Tensor {
+	return via32(x, func(x *tensor.Tensor) *tensor.Tensor {
+		ax := []int{axis}
+		m := tensor.Map(tensor.Max(x, ax, true), finiteOr0)
+		e := tensor.Exp(tensor.Sub(x, m))
+		return tensor.Div(e, tensor.Sum(e, ax, true))
+	})
+}
+
+// logSoftmaxTensor is x − log Σ exp(x) along axis.
+func logSoftmaxTensor(x *tensor.Tensor, axis int) *tensor.Tensor {
+	return via32(x, func(x *tensor.Tensor) *tensor.Tensor {
+		return tensor.Sub(x, tensor.LogSumExp(x, []int{axis}, true))
+	})
+}
+
+// finiteOr0 maps ±Inf to 0, so a shift by an infinite maximum cannot form
+// Inf − Inf.
+func finiteOr0(v float64) float64 {
+	if v-v != 0 && v == v {
+		return 0
+	}
+	return v
+}
+
+// axisParam checks axis against x's dimensions and normalizes it.
+func axisParam(op string, x *Var, axis int) int {
+	n := len(x.Shape())
+	if axis < -n || axis >= n {
+		panic(fmt.Sprintf("ad.%s: axis %d out of range for shape %v", op, axis, x.Shape()))
+	}
+	if axis < 0 {
+		axis += n
+	}
+	return axis
+}
+
+var softmaxPrim *Prim
+
+func init() {
+	softmaxPrim = register(&Prim{
+		Name: "softmax",
+		Eval: func(in []*tensor.Tensor, p any) *tensor.Tensor { return softmaxTensor(in[0], p.(int)) },
+		// dy = y·(t − Σ y·t)
+		JVP: func(c *Call, t []*Var) *Var {
+			y := c.Out
+			return Mul(y, Sub(t[0], Sum(Mul(y, t[0]), []int{c.Params.(int)}, true)))
+		},
+		// x̄ = y·(g − Σ g·y)
+		VJP: func(c *Call, g *Var) []*Var {
+			y := c.Out
+			return []*Var{Mul(y, Sub(g, Sum(Mul(g, y), []int{c.Params.(int)}, true)))}
+		},
+		Flops: elementwise(flopsExp+4, 4, 4),
+	})
+}
+
+// Softmax returns exp(x) / Σ exp(x) along axis (negative counts from the
+// end), computed stably by shifting by the maximum.
+func Softmax(x *Var, axis int) *Var {
+	return Apply(softmaxPrim, axisParam("Softmax", x, axis), x)
+}
+
+var logSoftmaxPrim *Prim
+
+func init() {
+	logSoftmaxPrim = register(&Prim{
+		Name: "log_softmax",
+		Eval: func(in []*tensor.Tensor, p any) *tensor.Tensor { return logSoftmaxTensor(in[0], p.(int)) },
+		// dy = t − Σ softmax·t
+		JVP: func(c *Call, t []*Var) *Var {
+			p := Exp(c.Out)
+			return Sub(t[0], Sum(Mul(p, t[0]), []int{c.Params.(int)}, true))
+		},
+		// x̄ = g − softmax·Σ g
+		VJP: func(c *Call, g *Var) []*Var {
+			p := Exp(c.Out)
+			return []*Var{Sub(g, Mul(p, Sum(g, []int{c.Params.(int)}, true)))}
+		},
+		Flops: elementwise(flopsExp+flopsLog/4+3, flopsExp+3, flopsExp+3),
+	})
+}
+
+// LogSoftmax returns x − log Σ exp(x) along axis (negative counts from the
+// end), computed stably (finite for logits of any magnitude).
+func LogSoftmax(x *Var, axis int) *Var {
+	return Apply(logSoftmaxPrim, axisParam("LogSoftmax", x, axis), x)
+}
+
+// ceParams are the class labels of cross_entropy.
+type ceParams struct{ labels []int }
+
+// oneHot returns the constant [N, C] indicator of the labels.
+func oneHot(d tensor.DType, labels []int, c int) *Var {
+	t := tensor.Zeros(d, len(labels), c)
+	for n, l := range labels {
+		t.SetFlat(n*c+l, 1)
+	}
+	return Const(t)
+}
+
+// ceResidual is (softmax(x) − onehot)/N, the gradient of the loss.
+func ceResidual(c *Call) *Var {
+	x, labels := c.In[0], c.Params.(ceParams).labels
+	n, k := x.Shape()[0], x.Shape()[1]
+	return Scale(Sub(Softmax(x, 1), oneHot(x.DType(), labels, k)), 1/float64(n))
+}
+
+var crossEntropyPrim *Prim
+
+func init() {
+	crossEntropyPrim = register(&Prim{
+		Name: "cross_entropy",
+		Eval: func(in []*tensor.Tensor, p any) *tensor.Tensor {
+			labels := p.(ceParams).labels
+			lsm := logSoftmaxTensor(in[0], 1)
+			k := in[0].Shape()[1]
+			s := 0.0
+			for n, l := range labels {
+				s -= lsm.AtFlat(n*k + l)
+			}
+			return tensor.Scalar(in[0].DType(), s/float64(len(labels)))
+		},
+		JVP: func(c *Call, t []*Var) *Var {
+			return Sum(Mul(ceResidual(c), t[0]), nil, false)
+		},
+		VJP: func(c *Call, g *Var) []*Var {
+			return []*Var{Mul(ceResidual(c), g)}
+		},
+		Flops: func(in []*tensor.Tensor, _ *tensor.Tensor, _ any) Cost {
+			n := float64(in[0].Size())
+			return Cost{Fwd: (flopsExp + 3) * n, JVP: (flopsExp + 8) * n, VJP: (flopsExp + 7) * n}
+		},
+	})
+}
+
+// CrossEntropy returns the mean over the N rows of logits [N, C] of
+// −log softmax(logits)[n, labels[n]]: the cross-entropy of the class
+// probabilities against the labels (N = 0 gives NaN). The gradient in the
+// logits is (softmax − onehot)/N. It panics if logits is not
+// two-dimensional, if len(labels) differs from N, or if a label is outside
+// [0, C).
+func CrossEntropy(logits *Var, labels []int) *Var {
+	sh := logits.Shape()
+	if len(sh) != 2 {
+		panic(fmt.Sprintf("ad.CrossEntropy: logits shape %v is not [N, C]", sh))
+	}
+	if len(labels) != sh[0] {
+		panic(fmt.Sprintf("ad.CrossEntropy: %d labels for logits of shape %v", len(labels), sh))
+	}
+	for n, l := range labels {
+		if l < 0 || l >= sh[1] {
+			panic(fmt.Sprintf("ad.CrossEntropy: label %d of row %d is outside [0, %d)", l, n, sh[1]))
+		}
+	}
+	return Apply(crossEntropyPrim, ceParams{slices.Clone(labels)}, logits)
+}
+
+// mseSize is the number of elements of the broadcast of a and b.
+func mseSize(a, b []int) int {
+	s, err := tensor.BroadcastShapes(a, b)
+	if err != nil {
+		panic(fmt.Sprintf("ad.MSE: shapes %v and %v: %v", a, b, err))
+	}
+	n := 1
+	for _, d := range s {
+		n *= d
+	}
+	return n
+}
+
+var msePrim *Prim
+
+func init() {
+	msePrim = register(&Prim{
+		Name: "mse",
+		Eval: func(in []*tensor.Tensor, _ any) *tensor.Tensor {
+			return via32(in[0], func(a *tensor.Tensor) *tensor.Tensor {
+				b := in[1]
+				if b.DType() != a.DType() {
+					b = b.AsType(a.DType())
+				}
+				return tensor.Mean(tensor.Square(tensor.Sub(a, b)), nil, false)
+			})
+		},
+		// d mean((a − b)²) = (2/n)·Σ (a − b)·(da − db)
+		JVP: func(c *Call, t []*Var) *Var {
+			a, b := c.In[0], c.In[1]
+			var dt *Var
+			switch {
+			case t[1] == nil:
+				dt = t[0]
+			case t[0] == nil:
+				dt = Neg(t[1])
+			default:
+				dt = Sub(t[0], t[1])
+			}
+			n := mseSize(a.Shape(), b.Shape())
+			return Scale(Sum(Mul(Sub(a, b), dt), nil, false), 2/float64(n))
+		},
+		VJP: func(c *Call, g *Var) []*Var {
+			a, b := c.In[0], c.In[1]
+			n := mseSize(a.Shape(), b.Shape())
+			ga := Mul(Scale(Sub(a, b), 2/float64(n)), g)
+			return []*Var{unbroadcast(ga, a.Shape()), unbroadcast(Neg(ga), b.Shape())}
+		},
+		Flops: func(in []*tensor.Tensor, _ *tensor.Tensor, _ any) Cost {
+			n := float64(mseSize(in[0].Shape(), in[1].Shape()))
+			return Cost{Fwd: 3 * n, JVP: 4 * n, VJP: 4 * n}
+		},
+	})
+}
+
+// MSE returns the mean squared error mean((a − b)²) over the elements of
+// the broadcast of a and b, as a zero-dimensional Var.
+func MSE(a, b *Var) *Var {
+	mseSize(a.Shape(), b.Shape())
+	if a.DType() != b.DType() {
+		panic(fmt.Sprintf("ad.MSE: dtypes %v and %v differ", a.DType(), b.DType()))
+	}
+	return Apply(msePrim, nil, a, b)
+}

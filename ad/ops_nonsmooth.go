@@ -1,0 +1,480 @@
+package ad
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/gradus-ml/gradus/tensor"
+)
+
+// Nonsmooth elementwise primitives: relu and its relatives, abs, sign,
+// elementwise max and min, clamp, hinge, soft-thresholding and where.
+// Each derivative is piecewise constant; at a kink the element chosen by
+// the Policy multiplies the incoming tangent or cotangent, and the kink
+// elements are counted. A NaN input gives a NaN derivative.
+
+// piecewise is an elementwise primitive of one input whose derivative is
+// the constant mask deriv(policy, params)(x), multiplying the incoming
+// tangent or cotangent, and whose kinks are the x where kink(params)(x).
+type piecewise struct {
+	name  string
+	eval  func(x *tensor.Tensor, params any) *tensor.Tensor
+	deriv func(pol *Policy, params any) func(float64) float64
+	kink  func(params any) func(float64) bool
+	// zeroOff says the derivative is 0 away from the kinks (and from NaN),
+	// so a rule may return a nil (zero) tangent when no element is there.
+	zeroOff bool
+}
+
+func (pw piecewise) prim() *Prim {
+	factor := func(c *Call) *Var {
+		x := c.In[0]
+		if pw.zeroOff {
+			k := pw.kink(c.Params)
+			if countWhere(x.val, func(v float64) bool { return k(v) || v != v }) == 0 {
+				return nil
+			}
+		}
+		return mask(x, pw.deriv(c.Policy, c.Params))
+	}
+	return &Prim{
+		Name: pw.name,
+		Eval: func(in []*tensor.Tensor, p any) *tensor.Tensor { return pw.eval(in[0], p) },
+		JVP: func(c *Call, t []*Var) *Var {
+			if m := factor(c); m != nil {
+				return Mul(t[0], m)
+			}
+			return nil
+		},
+		VJP: func(c *Call, g *Var) []*Var {
+			if m := factor(c); m != nil {
+				return []*Var{Mul(g, m)}
+			}
+			return []*Var{nil}
+		},
+		Kinks: func(in []*tensor.Tensor, p any) int { return countWhere(in[0], pw.kink(p)) },
+		// forward: a compare and a select; rules: a mask and a product
+		Flops: elementwise(1, 2, 2),
+	}
+}
+
+// kinkAt returns a kink predicate for the points ks.
+func kinkAt(ks ...float64) func(any) func(float64) bool {
+	return func(any) func(float64) bool {
+		return func(v float64) bool {
+			for _, k := range ks {
+				if v == k {
+					return true
+				}
+			}
+			return false
+		}
+	}
+}
+
+var reluPrim *Prim
+
+func init() {
+	reluPrim = register(piecewise{
+		name: "relu",
+		eval: func(x *tensor.Tensor, _ any) *tensor.Tensor { return tensor.Relu(x) },
+		deriv: func(pol *Policy, _ any) func(float64) float64 {
+			r := pol.ReLU0
+			return func(v float64) float64 {
+				switch {
+				case v > 0:
+					return 1
+				case v < 0:
+					return 0
+				case v == 0:
+					return r
+				}
+				return math.NaN()
+			}
+		},
+		kink: kinkAt(0),
+	}.prim())
+}
+
+// Relu returns max(x, 0) elementwise. Its derivative at 0 is Policy.ReLU0
+// (default 0).
+func Relu(x *Var) *Var { return Apply(reluPrim, nil, x) }
+
+var leakyReluPrim *Prim
+
+func init() {
+	leakyReluPrim = register(piecewise{
+		name: "leaky_relu",
+		eval: func(x *tensor.Tensor, p any) *tensor.Tensor {
+			a := p.(float64)
+			return tensor.Map(x, func(v float64) float64 {
+				if v > 0 {
+					return v
+				}
+				return a * v
+			})
+		},
+		deriv: func(pol *Policy, p any) func(float64) float64 {
+			a := p.(float64)
+			at0 := a + pol.ReLU0*(1-a)
+			return func(v float64) float64 {
+				switch {
+				case v > 0:
+					return 1
+				case v < 0:
+					return a
+				case v == 0:
+					return at0
+				}
+				return math.NaN()
+			}
+		},
+		kink: kinkAt(0),
+	}.prim())
+}
+
+// LeakyRelu returns x for x > 0 and slope·x otherwise. Its derivative at 0
+// is slope + Policy.ReLU0·(1 − slope), the relu choice carried over. It
+// panics if slope is NaN or infinite.
+func LeakyRelu(x *Var, slope float64) *Var {
+	if math.IsNaN(slope) || math.IsInf(slope, 0) {
+		panic(fmt.Sprintf("ad.LeakyRelu: slope %v is not finite", slope))
+	}
+	return Apply(leakyReluPrim, slope, x)
+}
+
+var relu6Prim *Prim
+
+func init() {
+	relu6Prim = register(piecewise{
+		name:  "relu6",
+		eval:  func(x *tensor.Tensor, _ any) *tensor.Tensor { return tensor.Clamp(x, 0, 6) },
+		deriv: func(pol *Policy, _ any) func(float64) float64 { return clampDeriv(0, 6, pol.Clamp) },
+		kink:  kinkAt(0, 6),
+	}.prim())
+}
+
+// Relu6 returns min(max(x, 0), 6) elementwise. Its derivative at 0 and at
+// 6 is Policy.Clamp (default 0).
+func Relu6(x *Var) *Var { return Apply(relu6Prim, nil, x) }
+
+// clampParams are the constant bounds of clamp.
+type clampParams struct{ lo, hi float64 }
+
+// clampDeriv is the derivative of clamp to [lo, hi] with the value at on a
+// bound.
+func clampDeriv(lo, hi, at float64) func(float64) float64 {
+	return func(v float64) float64 {
+		switch {
+		case v == lo || v == hi:
+			return at
+		case v > lo && v < hi:
+			return 1
+		case v < lo || v > hi:
+			return 0
+		}
+		return math.NaN()
+	}
+}
+
+var clampPrim *Prim
+
+func init() {
+	clampPrim = register(piecewise{
+		name: "clamp",
+		eval: func(x *tensor.Tensor, p any) *tensor.Tensor {
+			b := p.(clampParams)
+			return tensor.Clamp(x, b.lo, b.hi)
+		},
+		deriv: func(pol *Policy, p any) func(float64) float64 {
+			b := p.(clampParams)
+			return clampDeriv(b.lo, b.hi, pol.Clamp)
+		},
+		kink: func(p any) func(float64) bool {
+			b := p.(clampParams)
+			return func(v float64) bool { return v == b.lo || v == b.hi }
+		},
+	}.prim())
+}
+
+// Clamp returns x limited to [lo, hi] elementwise; the bounds are
+// constants and may be infinite. The derivative is 1 inside, 0 outside,
+// and Policy.Clamp (default 0) exactly on a bound. It panics if a bound is
+// NaN or lo > hi.
+func Clamp(x *Var, lo, hi float64) *Var {
+	if math.IsNaN(lo) || math.IsNaN(hi) || lo > hi {
+		panic(fmt.Sprintf("ad.Clamp: invalid bounds [%v, %v]", lo, hi))
+	}
+	return Apply(clampPrim, clampParams{lo, hi}, x)
+}
+
+var absPrim *Prim
+
+func init() {
+	absPrim = register(piecewise{
+		name: "abs",
+		eval: func(x *tensor.Tensor, _ any) *tensor.Tensor { return tensor.Abs(x) },
+		deriv: func(pol *Policy, _ any) func(float64) float64 {
+			a0 := pol.Abs0
+			return func(v float64) float64 {
+				switch {
+				case v > 0:
+					return 1
+				case v < 0:
+					return -1
+				case v == 0:
+					return a0
+				}
+				return math.NaN()
+			}
+		},
+		kink: kinkAt(0),
+	}.prim())
+}
+
+// Abs returns |x| elementwise. Its derivative at 0 is Policy.Abs0
+// (default 0).
+func Abs(x *Var) *Var { return Apply(absPrim, nil, x) }
+
+var signPrim *Prim
+
+func init() {
+	signPrim = register(piecewise{
+		name: "sign",
+		eval: func(x *tensor.Tensor, _ any) *tensor.Tensor { return tensor.Sign(x) },
+		deriv: func(pol *Policy, _ any) func(float64) float64 {
+			s0 := pol.Sign0
+			return func(v float64) float64 {
+				switch {
+				case v == 0:
+					return s0
+				case v != v:
+					return math.NaN()
+				}
+				return 0
+			}
+		},
+		kink:    kinkAt(0),
+		zeroOff: true,
+	}.prim())
+}
+
+// Sign returns −1, 0 or 1 by the sign of each element (NaN stays NaN). Its
+// derivative is 0 away from 0 and Policy.Sign0 (default 0) at 0.
+func Sign(x *Var) *Var { return Apply(signPrim, nil, x) }
+
+var hingePrim *Prim
+
+func init() {
+	hingePrim = register(piecewise{
+		name: "hinge",
+		eval: func(x *tensor.Tensor, _ any) *tensor.Tensor {
+			return tensor.Map(x, func(v float64) float64 {
+				if v >= 1 {
+					return 0
+				}
+				return 1 - v // NaN stays NaN
+			})
+		},
+		deriv: func(pol *Policy, _ any) func(float64) float64 {
+			h0 := -pol.Hinge0
+			return func(v float64) float64 {
+				switch {
+				case v < 1:
+					return -1
+				case v > 1:
+					return 0
+				case v == 1:
+					return h0
+				}
+				return math.NaN()
+			}
+		},
+		kink: kinkAt(1),
+	}.prim())
+}
+
+// Hinge returns max(0, 1 − x) elementwise. Its derivative is −1 for x < 1,
+// 0 for x > 1 and −Policy.Hinge0 (default 0) at x = 1.
+func Hinge(x *Var) *Var { return Apply(hingePrim, nil, x) }
+
+var softThresholdPrim *Prim
+
+func init() {
+	softThresholdPrim = register(piecewise{
+		name: "soft_threshold",
+		eval: func(x *tensor.Tensor, p any) *tensor.Tensor {
+			l := p.(float64)
+			return tensor.Map(x, func(v float64) float64 {
+				switch {
+				case v > l:
+					return v - l
+				case v < -l:
+					return v + l
+				case v != v:
+					return v
+				}
+				return 0
+			})
+		},
+		deriv: func(pol *Policy, p any) func(float64) float64 {
+			l, s0 := p.(float64), pol.SoftThreshold0
+			return func(v float64) float64 {
+				a := math.Abs(v)
+				switch {
+				case a > l:
+					return 1
+				case a < l:
+					return 0
+				case a == l:
+					return s0
+				}
+				return math.NaN()
+			}
+		},
+		kink: func(p any) func(float64) bool {
+			l := p.(float64)
+			return func(v float64) bool { return math.Abs(v) == l }
+		},
+	}.prim())
+}
+
+// SoftThreshold returns sign(x)·max(|x| − λ, 0) elementwise, the proximal
+// operator of λ‖·‖₁. Its derivative is 1 for |x| > λ, 0 for |x| < λ and
+// Policy.SoftThreshold0 (default 0) at |x| = λ. It panics if λ is negative
+// or NaN.
+func SoftThreshold(x *Var, lambda float64) *Var {
+	if !(lambda >= 0) {
+		panic(fmt.Sprintf("ad.SoftThreshold: threshold %v is not ≥ 0", lambda))
+	}
+	return Apply(softThresholdPrim, lambda, x)
+}
+
+// extremum builds the elementwise maximum (isMax) or minimum of two
+// broadcast inputs. The derivative goes to the winning argument; on a tie
+// Policy.MaxTie shares it (default TieSplit: half to each).
+func extremum(name string, isMax bool) *Prim {
+	// masks returns the derivative of the output in a and in b, shaped
+	// like the output.
+	masks := func(c *Call) (ma, mb *Var) {
+		w := 0.5
+		switch c.Policy.MaxTie.resolve(TieSplit) {
+		case TieFirst:
+			w = 1
+		case TieLast:
+			w = 0
+		}
+		a, b := c.In[0].val, c.In[1].val
+		pick := func(x, y float64, win, tie float64) float64 {
+			switch {
+			case x != x || y != y:
+				return math.NaN()
+			case x == y:
+				return tie
+			case (x > y) == isMax:
+				return win
+			}
+			return 1 - win
+		}
+		ma = Const(tensor.Map2(a, b, func(x, y float64) float64 { return pick(x, y, 1, w) }))
+		mb = Const(tensor.Map2(a, b, func(x, y float64) float64 { return pick(x, y, 0, 1-w) }))
+		return ma, mb
+	}
+	eval := tensor.Maximum
+	if !isMax {
+		eval = tensor.Minimum
+	}
+	return &Prim{
+		Name: name,
+		Eval: func(in []*tensor.Tensor, _ any) *tensor.Tensor { return eval(in[0], in[1]) },
+		JVP: func(c *Call, t []*Var) *Var {
+			ma, mb := masks(c)
+			var r *Var
+			if t[0] != nil {
+				r = Mul(t[0], ma)
+			}
+			if t[1] != nil {
+				r = plus(r, Mul(t[1], mb))
+			}
+			return fit(r, c.Out.Shape())
+		},
+		VJP: func(c *Call, g *Var) []*Var {
+			ma, mb := masks(c)
+			return []*Var{unbroadcast(Mul(g, ma), c.In[0].Shape()), unbroadcast(Mul(g, mb), c.In[1].Shape())}
+		},
+		Kinks: func(in []*tensor.Tensor, _ any) int {
+			return countWhere(tensor.Equal(in[0], in[1]), func(v float64) bool { return v != 0 })
+		},
+		Flops: elementwise(1, 5, 6),
+	}
+}
+
+var maximumPrim, minimumPrim *Prim
+
+func init() {
+	maximumPrim = register(extremum("maximum", true))
+	minimumPrim = register(extremum("minimum", false))
+}
+
+// Maximum returns max(a, b) elementwise with broadcasting (NaN propagates).
+// The derivative goes to the larger argument; on a tie Policy.MaxTie shares
+// it (default TieSplit: half to each; TieFirst: all to a; TieLast: all to
+// b). Ties are counted as kinks.
+func Maximum(a, b *Var) *Var { return Apply(maximumPrim, nil, a, b) }
+
+// Minimum returns min(a, b) elementwise with broadcasting, with ties
+// handled as in Maximum.
+func Minimum(a, b *Var) *Var { return Apply(minimumPrim, nil, a, b) }
+
+// whereParams hold the constant condition of where.
+type whereParams struct{ cond *tensor.Tensor }
+
+var wherePrim *Prim
+
+func init() {
+	wherePrim = register(&Prim{
+		Name: "where",
+		Eval: func(in []*tensor.Tensor, p any) *tensor.Tensor {
+			return tensor.Where(p.(whereParams).cond, in[0], in[1])
+		},
+		JVP: func(c *Call, t []*Var) *Var {
+			cond := c.Params.(whereParams).cond
+			zero := Scalar(c.Out.DType(), 0)
+			ta, tb := t[0], t[1]
+			if ta == nil {
+				ta = zero
+			}
+			if tb == nil {
+				tb = zero
+			}
+			return fit(Where(cond, ta, tb), c.Out.Shape())
+		},
+		VJP: func(c *Call, g *Var) []*Var {
+			cond := c.Params.(whereParams).cond
+			zero := Scalar(g.DType(), 0)
+			return []*Var{
+				unbroadcast(fit(Where(cond, g, zero), g.Shape()), c.In[0].Shape()),
+				unbroadcast(fit(Where(cond, zero, g), g.Shape()), c.In[1].Shape()),
+			}
+		},
+		Flops: elementwise(1, 1, 2),
+	})
+}
+
+// Where returns a where cond is nonzero and b elsewhere, with broadcasting
+// of all three. cond is a constant (any dtype; it must not be modified
+// while the result is in use); the derivative routes the incoming tangent
+// or cotangent to a or to b by it, selecting rather than multiplying, so an
+// infinite value on the branch not taken does not leak in.
+func Where(cond *tensor.Tensor, a, b *Var) *Var {
+	if cond == nil {
+		panic("ad.Where: nil condition")
+	}
+	if _, err := tensor.BroadcastShapes(cond.Shape(), a.Shape(), b.Shape()); err != nil {
+		panic(fmt.Sprintf("ad.Where: condition %v, a %v, b %v: %v", cond.Shape(), a.Shape(), b.Shape(), err))
+	}
+	if a.DType() != b.DType() {
+		panic(fmt.Sprintf("ad.Where: dtypes %v and %v differ", a.DType(), b.DType()))
+	}
+	return Apply(wherePrim, whereParams{cond}, a, b)
+}
