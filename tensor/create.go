@@ -68,6 +68,10 @@ func Linspace(d DType, start, stop float64, n int) *Tensor {
 		}
 		t.SetFlat(i, v)
 	}
+	if n > 1 {
+		// start + (stop−start)·1 need not round to stop
+		t.SetFlat(n-1, stop)
+	}
 	return t
 }
 

@@ -231,7 +231,9 @@ func Expm1(a *Tensor) *Tensor { return unary(a, math.Expm1, nil) }
 func Sqrt(a *Tensor) *Tensor { return unary(a, math.Sqrt, nil) }
 
 // Rsqrt returns 1/√a.
-func Rsqrt(a *Tensor) *Tensor { return unary(a, func(x float64) float64 { return 1 / math.Sqrt(x) }, nil) }
+func Rsqrt(a *Tensor) *Tensor {
+	return unary(a, func(x float64) float64 { return 1 / math.Sqrt(x) }, nil)
+}
 
 // Square returns a².
 func Square(a *Tensor) *Tensor {

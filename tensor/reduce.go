@@ -3,7 +3,6 @@ package tensor
 import (
 	"fmt"
 	"math"
-	"slices"
 )
 
 // reduction plans a reduction over axes: the input viewed as
@@ -111,9 +110,6 @@ func reduceKernel[T float32 | float64](kind reduceKind, src, dst []T, outer, r, 
 				}
 			}
 		case redMax, redMin:
-			if r == 0 {
-				panic("tensor: max/min of an empty axis")
-			}
 			copy(d, src[base:base+inner])
 			for k := 1; k < r; k++ {
 				row := src[base+k*inner : base+(k+1)*inner]
@@ -132,6 +128,9 @@ func reduceKernel[T float32 | float64](kind reduceKind, src, dst []T, outer, r, 
 func reduce(op string, kind reduceKind, a *Tensor, axes []int, keepdims bool) *Tensor {
 	p := planReduce(op, a, axes, keepdims)
 	r := a.like(p.shape)
+	if kind != redSum && p.r == 0 && r.Size() > 0 {
+		panic(fmt.Sprintf("tensor.%s: reduction over an empty axis of shape %v (axes %v)", op, a.shape, axes))
+	}
 	if a.dtype.is64() {
 		reduceKernel(kind, p.src.f64, r.f64, p.outer, p.r, p.inner)
 	} else {
@@ -143,10 +142,29 @@ func reduce(op string, kind reduceKind, a *Tensor, axes []int, keepdims bool) *T
 
 // Sum sums a over axes (all axes when axes is nil). keepdims keeps reduced
 // axes with size 1. Float32-stored dtypes accumulate in float32.
-func Sum(a *Tensor, axes []int, keepdims bool) *Tensor { return reduce("Sum", redSum, a, axes, keepdims) }
+func Sum(a *Tensor, axes []int, keepdims bool) *Tensor {
+	return reduce("Sum", redSum, a, axes, keepdims)
+}
 
-// Mean averages a over axes (all axes when axes is nil).
+// in32 runs f, a composite of several primitives, in Float32 when a is a
+// 16-bit tensor and rounds its result once to a's dtype, as hardware that
+// accumulates in float32 does. Rounding every intermediate instead would
+// overflow where the result is representable (the sum inside the mean of
+// many float16 values, or the squares inside a float16 norm).
+func in32(a *Tensor, f func(*Tensor) *Tensor) *Tensor {
+	if a.dtype == Float16 || a.dtype == BFloat16 {
+		return f(a.AsType(Float32)).AsType(a.dtype)
+	}
+	return f(a)
+}
+
+// Mean averages a over axes (all axes when axes is nil). 16-bit tensors are
+// averaged in float32 and the result rounded once.
 func Mean(a *Tensor, axes []int, keepdims bool) *Tensor {
+	return in32(a, func(a *Tensor) *Tensor { return mean(a, axes, keepdims) })
+}
+
+func mean(a *Tensor, axes []int, keepdims bool) *Tensor {
 	p := planReduce("Mean", a, axes, keepdims)
 	s := Sum(a, axes, keepdims)
 	if p.r == 0 {
@@ -156,14 +174,23 @@ func Mean(a *Tensor, axes []int, keepdims bool) *Tensor {
 }
 
 // Max returns the maximum of a over axes (NaN propagates).
-func Max(a *Tensor, axes []int, keepdims bool) *Tensor { return reduce("Max", redMax, a, axes, keepdims) }
+func Max(a *Tensor, axes []int, keepdims bool) *Tensor {
+	return reduce("Max", redMax, a, axes, keepdims)
+}
 
 // Min returns the minimum of a over axes (NaN propagates).
-func Min(a *Tensor, axes []int, keepdims bool) *Tensor { return reduce("Min", redMin, a, axes, keepdims) }
+func Min(a *Tensor, axes []int, keepdims bool) *Tensor {
+	return reduce("Min", redMin, a, axes, keepdims)
+}
 
 // LogSumExp returns log Σ exp(a) over axes, shifted by the maximum so it
-// does not overflow.
+// does not overflow. 16-bit tensors are computed in float32 and the result
+// rounded once.
 func LogSumExp(a *Tensor, axes []int, keepdims bool) *Tensor {
+	return in32(a, func(a *Tensor) *Tensor { return logSumExp(a, axes, keepdims) })
+}
+
+func logSumExp(a *Tensor, axes []int, keepdims bool) *Tensor {
 	m := Max(a, axes, true)
 	// a row of −Inf (or +Inf) must not produce NaN through Inf − Inf
 	m = Map(m, func(x float64) float64 {
@@ -179,8 +206,9 @@ func LogSumExp(a *Tensor, axes []int, keepdims bool) *Tensor {
 }
 
 // Norm returns the Euclidean norm of a over axes (all axes when nil).
+// 16-bit tensors are computed in float32 and the result rounded once.
 func Norm(a *Tensor, axes []int, keepdims bool) *Tensor {
-	return Sqrt(Sum(Square(a), axes, keepdims))
+	return in32(a, func(a *Tensor) *Tensor { return Sqrt(Sum(Square(a), axes, keepdims)) })
 }
 
 // ArgMax returns, for every position of the other axes in row-major order,
@@ -216,7 +244,7 @@ func argExt(op string, a *Tensor, axis int, isMax bool) []int {
 // Reshape returns t with a new shape of the same size, sharing storage
 // (tensors are treated as immutable values). One dimension may be −1.
 func (t *Tensor) Reshape(shape ...int) *Tensor {
-	shape = slices.Clone(shape)
+	shape = cloneShape(shape)
 	infer, n := -1, 1
 	for i, d := range shape {
 		if d == -1 {
@@ -231,7 +259,10 @@ func (t *Tensor) Reshape(shape ...int) *Tensor {
 		}
 		n *= d
 	}
-	if infer >= 0 && n > 0 {
+	if infer >= 0 {
+		if n == 0 {
+			panic(fmt.Sprintf("tensor.Reshape: cannot infer -1 in %v for shape %v (%d elements)", shape, t.shape, t.Size()))
+		}
 		shape[infer] = t.Size() / n
 		n *= shape[infer]
 	}

@@ -21,13 +21,20 @@ func New(d DType, shape ...int) *Tensor {
 		panic(fmt.Sprintf("tensor.New: invalid dtype %d", d))
 	}
 	n := checkShape("New", shape)
-	t := &Tensor{dtype: d, shape: slices.Clone(shape)}
+	t := &Tensor{dtype: d, shape: cloneShape(shape)}
 	if d.is64() {
 		t.f64 = make([]float64, n)
 	} else {
 		t.f32 = make([]float32, n)
 	}
 	return t
+}
+
+// cloneShape copies shape, never returning nil: a zero-dimensional tensor
+// has the empty, non-nil shape, so that passing t.shape... on to a function
+// whose nil shape means "one-dimensional" keeps it zero-dimensional.
+func cloneShape(shape []int) []int {
+	return append(make([]int, 0, len(shape)), shape...)
 }
 
 // checkShape validates shape and returns its number of elements.
@@ -92,7 +99,7 @@ func Wrap64(data []float64, shape ...int) *Tensor {
 	if n := checkShape("Wrap64", shape); n != len(data) {
 		panic(fmt.Sprintf("tensor.Wrap64: %d values for shape %v", len(data), shape))
 	}
-	return &Tensor{dtype: Float64, shape: slices.Clone(shape), f64: data}
+	return &Tensor{dtype: Float64, shape: cloneShape(shape), f64: data}
 }
 
 // Wrap32 returns a tensor of dtype d (not Float64) that uses data as its
@@ -107,7 +114,7 @@ func Wrap32(d DType, data []float32, shape ...int) *Tensor {
 	if n := checkShape("Wrap32", shape); n != len(data) {
 		panic(fmt.Sprintf("tensor.Wrap32: %d values for shape %v", len(data), shape))
 	}
-	return &Tensor{dtype: d, shape: slices.Clone(shape), f32: data}
+	return &Tensor{dtype: d, shape: cloneShape(shape), f32: data}
 }
 
 // Scalar returns a zero-dimensional tensor holding v.
@@ -201,7 +208,7 @@ func (t *Tensor) flatIndex(op string, idx []int) int {
 
 // Clone returns a deep copy of t.
 func (t *Tensor) Clone() *Tensor {
-	return &Tensor{dtype: t.dtype, shape: slices.Clone(t.shape), f64: slices.Clone(t.f64), f32: slices.Clone(t.f32)}
+	return &Tensor{dtype: t.dtype, shape: cloneShape(t.shape), f64: slices.Clone(t.f64), f32: slices.Clone(t.f32)}
 }
 
 // CopyFrom copies the elements of src into t, which must have the same
@@ -247,10 +254,13 @@ func (t *Tensor) AsType(d DType) *Tensor {
 	if t.dtype == d {
 		return t.Clone()
 	}
-	if t.f64 != nil {
-		return FromFloat64s(d, t.f64, t.shape...)
+	// The shape is passed explicitly: FromFloat64s would read a nil shape
+	// as "one-dimensional".
+	shape := cloneShape(t.shape)
+	if t.dtype.is64() {
+		return FromFloat64s(d, t.f64, shape...)
 	}
-	return FromFloat32s(d, t.f32, t.shape...)
+	return FromFloat32s(d, t.f32, shape...)
 }
 
 // HasNaNInf reports whether any element of t is NaN or ±Inf.
