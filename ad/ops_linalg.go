@@ -1,0 +1,68 @@
+package ad
+
+import "github.com/gradus-ml/gradus/tensor"
+
+// Linear algebra primitives.
+
+// matmulParams are the transposition flags of a matrix product.
+type matmulParams struct{ ta, tb bool }
+
+var matmulPrim *Prim
+
+func init() {
+	matmulPrim = register(&Prim{
+		Name: "matmul",
+		Eval: func(in []*tensor.Tensor, p any) *tensor.Tensor {
+			m := p.(matmulParams)
+			return tensor.MatMul(in[0], in[1], m.ta, m.tb)
+		},
+		JVP: func(c *Call, t []*Var) *Var {
+			m := c.Params.(matmulParams)
+			var r *Var
+			if t[0] != nil {
+				r = MatMulT(t[0], c.In[1], m.ta, m.tb)
+			}
+			if t[1] != nil {
+				r = plus(r, MatMulT(c.In[0], t[1], m.ta, m.tb))
+			}
+			return r
+		},
+		VJP: func(c *Call, g *Var) []*Var {
+			m := c.Params.(matmulParams)
+			a, b := c.In[0], c.In[1]
+			var ga, gb *Var
+			// C = op(A)·op(B): dop(A) = G·op(B)ᵀ, dop(B) = op(A)ᵀ·G
+			switch {
+			case !m.ta && !m.tb:
+				ga, gb = MatMulT(g, b, false, true), MatMulT(a, g, true, false)
+			case !m.ta && m.tb:
+				ga, gb = MatMulT(g, b, false, false), MatMulT(g, a, true, false)
+			case m.ta && !m.tb:
+				ga, gb = MatMulT(b, g, false, true), MatMulT(a, g, false, false)
+			default:
+				ga, gb = MatMulT(b, g, true, true), MatMulT(g, a, true, true)
+			}
+			return []*Var{unbroadcast(ga, a.Shape()), unbroadcast(gb, b.Shape())}
+		},
+		Flops: func(in []*tensor.Tensor, out *tensor.Tensor, p any) Cost {
+			m := p.(matmulParams)
+			sa := in[0].Shape()
+			k := sa[len(sa)-1]
+			if m.ta {
+				k = sa[len(sa)-2]
+			}
+			f := 2 * float64(out.Size()) * float64(k)
+			return Cost{Fwd: f, JVP: 2 * f, VJP: 2 * f}
+		},
+	})
+}
+
+// MatMul returns a·b for matrices (or batches of them, with NumPy
+// broadcasting of the batch axes).
+func MatMul(a, b *Var) *Var { return MatMulT(a, b, false, false) }
+
+// MatMulT returns op(a)·op(b), where op transposes the last two axes when
+// the flag is set.
+func MatMulT(a, b *Var, transA, transB bool) *Var {
+	return Apply(matmulPrim, matmulParams{transA, transB}, a, b)
+}

@@ -1,0 +1,64 @@
+package ad
+
+import (
+	"slices"
+
+	"github.com/gradus-ml/gradus/tensor"
+)
+
+// Helpers shared by the derivative rules of the primitives.
+
+// plus returns a + b where either may be nil (zero); nil if both are.
+func plus(a, b *Var) *Var {
+	switch {
+	case a == nil:
+		return b
+	case b == nil:
+		return a
+	}
+	return Add(a, b)
+}
+
+// fit broadcasts v to shape when its shape differs (a tangent of a
+// broadcast input must have the output's shape).
+func fit(v *Var, shape []int) *Var {
+	if v == nil || slices.Equal(v.Shape(), shape) {
+		return v
+	}
+	return BroadcastTo(v, shape...)
+}
+
+// unbroadcast sums g down to shape when they differ (the cotangent of a
+// broadcast input).
+func unbroadcast(g *Var, shape []int) *Var {
+	if g == nil || slices.Equal(g.Shape(), shape) {
+		return g
+	}
+	return SumTo(g, shape...)
+}
+
+// constLike returns a constant tensor of v with value c everywhere.
+func constLike(v *Var, c float64) *Var { return Const(tensor.FullLike(v.val, c)) }
+
+// mask returns a constant Var, shaped like x, from f applied to x's values.
+func mask(x *Var, f func(float64) float64) *Var { return Const(tensor.Map(x.val, f)) }
+
+// countWhere counts the elements of t where f holds.
+func countWhere(t *tensor.Tensor, f func(float64) bool) int {
+	n := 0
+	for i := 0; i < t.Size(); i++ {
+		if f(t.AtFlat(i)) {
+			n++
+		}
+	}
+	return n
+}
+
+// elementwise returns a Flops function for an elementwise primitive whose
+// forward costs fwd flops per output element, its JVP jvp and its VJP vjp.
+func elementwise(fwd, jvp, vjp float64) func([]*tensor.Tensor, *tensor.Tensor, any) Cost {
+	return func(_ []*tensor.Tensor, out *tensor.Tensor, _ any) Cost {
+		n := float64(out.Size())
+		return Cost{Fwd: fwd * n, JVP: jvp * n, VJP: vjp * n}
+	}
+}
