@@ -1,0 +1,186 @@
+package optim
+
+import (
+	"github.com/gradus-ml/gradus/tensor"
+)
+
+// SGDConfig holds the hyperparameters of SGD. Zero fields mean: lr 1e-3
+// (PyTorch's default), no momentum, no dampening, no weight decay.
+type SGDConfig struct {
+	LR          float64   `json:"lr"`
+	Momentum    float64   `json:"momentum"`     // μ ≥ 0
+	Dampening   float64   `json:"dampening"`    // in [0, 1]
+	Nesterov    bool      `json:"nesterov"`     // needs μ > 0 and no dampening
+	WeightDecay float64   `json:"weight_decay"` // ≥ 0, decoupled: θ ← θ(1−lr·wd)
+	L2          float64   `json:"l2"`           // ≥ 0, coupled: g ← g + L2·θ (PyTorch SGD's weight_decay)
+	State       Precision `json:"state"`        // dtype of the momentum buffer
+}
+
+func (c SGDConfig) withDefaults() SGDConfig {
+	c.LR = orDefault(c.LR, 1e-3)
+	c.Momentum = orDefault(c.Momentum, 0)
+	c.Dampening = orDefault(c.Dampening, 0)
+	c.WeightDecay = orDefault(c.WeightDecay, 0)
+	c.L2 = orDefault(c.L2, 0)
+	return c
+}
+
+func (c SGDConfig) validate() error {
+	const k = "SGD"
+	switch {
+	case !(c.Momentum >= 0) || !finite(c.Momentum):
+		return fieldError(k, "Momentum", c.Momentum, "a finite value ≥ 0")
+	case !(c.Dampening >= 0 && c.Dampening <= 1):
+		return fieldError(k, "Dampening", c.Dampening, "a value in [0, 1]")
+	case c.Nesterov && c.Momentum == 0:
+		return fieldError(k, "Momentum", c.Momentum, "a value > 0 with Nesterov")
+	case c.Nesterov && c.Dampening != 0:
+		return fieldError(k, "Dampening", c.Dampening, "0 with Nesterov")
+	case !(c.WeightDecay >= 0) || !finite(c.WeightDecay):
+		return fieldError(k, "WeightDecay", c.WeightDecay, "a finite value ≥ 0")
+	case !(c.L2 >= 0) || !finite(c.L2):
+		return fieldError(k, "L2", c.L2, "a finite value ≥ 0")
+	case c.State > State64:
+		return fieldError(k, "State", float64(c.State), "State32 or State64")
+	}
+	return checkLR(k, c.LR)
+}
+
+func (c SGDConfig) names() []string {
+	if c.Momentum == 0 {
+		return nil
+	}
+	return []string{"momentum_buffer"}
+}
+
+// SGD is stochastic gradient descent with PyTorch's momentum semantics:
+//
+//	d ← g + L2·θ
+//	θ ← θ(1−lr·wd)
+//	b ← d at the first step, then μb + (1−dampening)d
+//	d ← d + μb (Nesterov) or d ← b
+//	θ ← θ − lr·d
+type SGD struct {
+	core
+	cfg SGDConfig
+}
+
+// NewSGD returns an SGD optimizer.
+func NewSGD(cfg SGDConfig) (*SGD, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	return &SGD{core: core{kind: "SGD", lr: cfg.LR, prec: cfg.State, names: cfg.names()}, cfg: cfg}, nil
+}
+
+// Config returns the hyperparameters, with LR the current learning rate.
+func (o *SGD) Config() SGDConfig { c := o.cfg; c.LR = o.lr; return c }
+
+// State returns a copy of the optimizer state.
+func (o *SGD) State() *State { return o.snapshot(o.Config()) }
+
+// Load replaces the state and hyperparameters by s.
+func (o *SGD) Load(s *State) error {
+	var cfg SGDConfig
+	if err := o.decode(s, &cfg); err != nil {
+		return err
+	}
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+	bufs, err := parseBufs(o.kind, s, cfg.names(), cfg.State)
+	if err != nil {
+		return err
+	}
+	o.cfg, o.lr, o.t, o.prec, o.names, o.bufs, o.loaded = cfg, cfg.LR, s.Step, cfg.State, cfg.names(), nil, bufs
+	return nil
+}
+
+type sgdCoef[C float] struct {
+	l2, decay, negLR, mu, oneMinusDamp C
+	first, nesterov                    bool
+}
+
+func newSGDCoef[C float](c SGDConfig, lr float64, first bool) sgdCoef[C] {
+	return sgdCoef[C]{
+		l2: C(c.L2), decay: C(1 - lr*c.WeightDecay), negLR: C(-lr),
+		mu: C(c.Momentum), oneMinusDamp: C(1 - c.Dampening),
+		first: first, nesterov: c.Nesterov,
+	}
+}
+
+// Step applies one SGD update.
+func (o *SGD) Step(params, grads []*tensor.Tensor) error {
+	if err := checkLR(o.kind, o.lr); err != nil {
+		return err
+	}
+	fresh, err := o.prepare(params, grads)
+	if err != nil {
+		return err
+	}
+	o.t++
+	k64 := newSGDCoef[float64](o.cfg, o.lr, fresh)
+	k32 := newSGDCoef[float32](o.cfg, o.lr, fresh)
+	for i, p := range params {
+		g := grads[i]
+		if len(o.names) == 0 {
+			if p.DType() == tensor.Float64 {
+				sgdLoop(p.Data64(), g.Data64(), k64)
+			} else {
+				sgdLoop(p.Data32(), g.Data32(), k32)
+			}
+			roundParam(p)
+			continue
+		}
+		b := o.bufs[i][0]
+		switch o.mode(p) {
+		case p64s64:
+			sgdMomentumLoop(p.Data64(), g.Data64(), b.Data64(), k64)
+		case p64s32:
+			sgdMomentumLoop(p.Data64(), g.Data64(), b.Data32(), k64)
+		case p32s64:
+			sgdMomentumLoop(p.Data32(), g.Data32(), b.Data64(), k64)
+		case p32s32:
+			sgdMomentumLoop(p.Data32(), g.Data32(), b.Data32(), k32)
+		}
+		roundParam(p)
+	}
+	return nil
+}
+
+func sgdLoop[P, C float](p, g []P, k sgdCoef[C]) {
+	g = g[:len(p)]
+	for i := range p {
+		th := C(p[i])
+		d := C(g[i])
+		if k.l2 != 0 {
+			d += C(k.l2 * th)
+		}
+		p[i] = P(th*k.decay + C(k.negLR*d))
+	}
+}
+
+func sgdMomentumLoop[P, S, C float](p, g []P, buf []S, k sgdCoef[C]) {
+	g = g[:len(p)]
+	buf = buf[:len(p)]
+	for i := range p {
+		th := C(p[i])
+		d := C(g[i])
+		if k.l2 != 0 {
+			d += C(k.l2 * th)
+		}
+		b := d
+		if !k.first {
+			b = C(k.mu*C(buf[i])) + C(k.oneMinusDamp*d)
+		}
+		bs := S(b)
+		buf[i] = bs
+		if k.nesterov {
+			d += C(k.mu * C(bs))
+		} else {
+			d = C(bs)
+		}
+		p[i] = P(th*k.decay + C(k.negLR*d))
+	}
+}
