@@ -32,10 +32,14 @@ func softmaxTensor(x *tensor.Tensor, axis int) *tensor.Tensor {
 	})
 }
 
-// logSoftmaxTensor is x − log Σ exp(x) along axis.
+// logSoftmaxTensor is x − log Σ exp(x) along axis, formed as
+// (x − m) − log Σ exp(x − m) with m the maximum, so that large logits lose
+// no digits to the cancellation x − (m + …).
 func logSoftmaxTensor(x *tensor.Tensor, axis int) *tensor.Tensor {
 	return via32(x, func(x *tensor.Tensor) *tensor.Tensor {
-		return tensor.Sub(x, tensor.LogSumExp(x, []int{axis}, true))
+		ax := []int{axis}
+		z := tensor.Sub(x, tensor.Map(tensor.Max(x, ax, true), finiteOr0))
+		return tensor.Sub(z, tensor.Log(tensor.Sum(tensor.Exp(z), ax, true)))
 	})
 }
 
