@@ -2,13 +2,20 @@
 
 package kernels
 
-import "golang.org/x/sys/cpu"
+import (
+	"unsafe"
+
+	"golang.org/x/sys/cpu"
+)
 
 // Assembly micro-kernels (micro_avx2_amd64.s): C tile = alpha·Ap·Bp +
 // beta·C over kc steps; C is not read when beta == 0.
 
 //go:noescape
 func microAVX2F64(kc int, a, b, c *float64, ldc int, alpha, beta float64)
+
+//go:noescape
+func copyRows64(dst, src *byte, rows, stride int)
 
 //go:noescape
 func microAVX2F32(kc int, a, b, c *float32, ldc int, alpha, beta float32)
@@ -28,6 +35,16 @@ func avx2F32(kc int, a, b, c []float32, ldc int, alpha, beta float32) {
 	_ = b[16*kc-1]
 	_ = c[5*ldc+15]
 	microAVX2F32(kc, &a[0], &b[0], &c[0], ldc, alpha, beta)
+}
+
+// packRows64 copies rows 64-byte rows, stride bytes apart from src, to
+// dst contiguously. The caller guarantees the bounds.
+func packRows64(dst, src unsafe.Pointer, rows, stride int) {
+	if hasAVX2FMA {
+		copyRows64((*byte)(dst), (*byte)(src), rows, stride)
+		return
+	}
+	packRows64Go(dst, src, rows, stride)
 }
 
 var (

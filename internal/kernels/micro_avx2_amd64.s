@@ -198,3 +198,28 @@ s_store:
 	STORE12(VMOVUPS)
 	VZEROUPPER
 	RET
+
+// func copyRows64(dst, src *byte, rows, stride int)
+// Copies rows 64-byte rows from src (rows stride bytes apart) to dst
+// (rows contiguous): the packing of a B micro-panel.
+TEXT ·copyRows64(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ rows+16(FP), CX
+	MOVQ stride+24(FP), DX
+	TESTQ CX, CX
+	JZ   cr_done
+
+cr_loop:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ DX, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ  cr_loop
+
+cr_done:
+	VZEROUPPER
+	RET

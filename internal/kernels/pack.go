@@ -1,5 +1,20 @@
 package kernels
 
+import "unsafe"
+
+// packRows64Go copies rows 64-byte rows (stride bytes apart in src) to dst
+// contiguously: one packed micro-panel of nr = 8 float64 or nr = 16
+// float32, the widths of the assembly kernels. Word moves avoid a memmove
+// call per row.
+func packRows64Go(dst, src unsafe.Pointer, rows, stride int) {
+	for p := 0; p < rows; p++ {
+		s := (*[8]uint64)(unsafe.Add(src, p*stride))
+		d := (*[8]uint64)(unsafe.Add(dst, p*64))
+		d[0], d[1], d[2], d[3] = s[0], s[1], s[2], s[3]
+		d[4], d[5], d[6], d[7] = s[4], s[5], s[6], s[7]
+	}
+}
+
 // packA copies the mc×kc block of op(A) at rows i0.., columns p0.. into ap
 // as ceil(mc/mr) micro-panels of mr rows: panel q holds element (q*mr+r, p)
 // at ap[q*mr*kc + p*mr + r]. Rows past mc are zero.
@@ -16,6 +31,10 @@ func packA[T float32 | float64](transA bool, a []T, lda, i0, mc, p0, kc, mr int,
 				copy(d, src)
 				clear(d[rows:])
 			}
+			continue
+		}
+		if rows == 6 && mr == 6 {
+			packA6(a[ib*lda+p0:], lda, kc, dst)
 			continue
 		}
 		for r := 0; r < rows; r++ {
@@ -40,6 +59,11 @@ func packB[T float32 | float64](transB bool, b []T, ldb, p0, kc, j0, nc, nr int,
 		cols := min(nr, nc-q*nr)
 		dst := bp[q*nr*kc : (q+1)*nr*kc]
 		jb := j0 + q*nr
+		if !transB && cols == nr && nr*int(unsafe.Sizeof(b[0])) == 64 {
+			_ = b[(p0+kc-1)*ldb+jb+nr-1] // bounds of the last row
+			packRows64(unsafe.Pointer(&dst[0]), unsafe.Pointer(&b[p0*ldb+jb]), kc, ldb*int(unsafe.Sizeof(b[0])))
+			continue
+		}
 		if !transB {
 			for p := 0; p < kc; p++ {
 				src := b[(p0+p)*ldb+jb : (p0+p)*ldb+jb+cols]
@@ -61,5 +85,21 @@ func packB[T float32 | float64](transB bool, b []T, ldb, p0, kc, j0, nc, nr int,
 				dst[p*nr+j] = 0
 			}
 		}
+	}
+}
+
+// packA6 interleaves six rows of A (row r at a[r*lda:]) into dst, column
+// by column: dst[p*6+r] = a[r*lda+p].
+func packA6[T float32 | float64](a []T, lda, kc int, dst []T) {
+	r0 := a[0*lda : 0*lda+kc]
+	r1 := a[1*lda : 1*lda+kc]
+	r2 := a[2*lda : 2*lda+kc]
+	r3 := a[3*lda : 3*lda+kc]
+	r4 := a[4*lda : 4*lda+kc]
+	r5 := a[5*lda : 5*lda+kc]
+	dst = dst[:6*kc]
+	for p := range r0 {
+		d := dst[p*6 : p*6+6 : p*6+6]
+		d[0], d[1], d[2], d[3], d[4], d[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
 	}
 }
