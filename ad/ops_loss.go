@@ -24,6 +24,9 @@ func via32(t *tensor.Tensor, f func(*tensor.Tensor) *tensor.Tensor) *tensor.Tens
 
 // softmaxTensor is exp(x − max) / Σ exp(x − max) along axis.
 func softmaxTensor(x *tensor.Tensor, axis int) *tensor.Tensor {
+	if x.Size() == 0 {
+		return x.Clone()
+	}
 	return via32(x, func(x *tensor.Tensor) *tensor.Tensor {
 		ax := []int{axis}
 		m := tensor.Map(tensor.Max(x, ax, true), finiteOr0)
@@ -36,6 +39,9 @@ func softmaxTensor(x *tensor.Tensor, axis int) *tensor.Tensor {
 // (x − m) − log Σ exp(x − m) with m the maximum, so that large logits lose
 // no digits to the cancellation x − (m + …).
 func logSoftmaxTensor(x *tensor.Tensor, axis int) *tensor.Tensor {
+	if x.Size() == 0 {
+		return x.Clone()
+	}
 	return via32(x, func(x *tensor.Tensor) *tensor.Tensor {
 		ax := []int{axis}
 		z := tensor.Sub(x, tensor.Map(tensor.Max(x, ax, true), finiteOr0))
@@ -142,8 +148,12 @@ func init() {
 		Name: "cross_entropy",
 		Eval: func(in []*tensor.Tensor, p any) *tensor.Tensor {
 			labels := p.(ceParams).labels
-			lsm := logSoftmaxTensor(in[0], 1)
-			k := in[0].Shape()[1]
+			x := in[0]
+			if d := x.DType(); d == tensor.Float16 || d == tensor.BFloat16 {
+				x = x.AsType(tensor.Float32) // the mean is rounded once, below
+			}
+			lsm := logSoftmaxTensor(x, 1)
+			k := x.Shape()[1]
 			s := 0.0
 			for n, l := range labels {
 				s -= lsm.AtFlat(n*k + l)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/gradus-ml/gradus/ad"
+	"github.com/gradus-ml/gradus/ad/check"
 	"github.com/gradus-ml/gradus/tensor"
 )
 
@@ -313,4 +314,57 @@ func TestSmoothFloat32(t *testing.T) {
 		s := 1 / (1 + math.Exp(-x.AtFlat(i)))
 		return s * (1 - s)
 	}, 1e-6)
+}
+
+// TestPrimitivesWithChecker runs ad/check (finite differences, JVP against
+// VJP, and the second-order checks) on every primitive of ops_math.go,
+// ops_nonsmooth.go and ops_loss.go, away from kinks, in every dtype.
+func TestPrimitivesWithChecker(t *testing.T) {
+	g := tensor.NewRNG(11)
+	un := func(f func(*ad.Var) *ad.Var) ad.Func { return func(xs ...*ad.Var) *ad.Var { return f(xs[0]) } }
+	cond := tensor.FromFloat64s(tensor.Float64, []float64{1, 0, 0, 2}, 4)
+	for _, d := range []tensor.DType{tensor.Float64, tensor.Float32, tensor.Float16, tensor.BFloat16} {
+		for _, c := range []struct {
+			name string
+			f    ad.Func
+			xs   []*tensor.Tensor
+		}{
+			{"exp", un(ad.Exp), []*tensor.Tensor{ewUniform(g, -2, 2, 0, nil, 3, 4)}},
+			{"log", un(ad.Log), []*tensor.Tensor{ewUniform(g, 0.5, 3, 0, nil, 3, 4)}},
+			{"log1p", un(ad.Log1p), []*tensor.Tensor{ewUniform(g, -0.5, 3, 0, nil, 3, 4)}},
+			{"expm1", un(ad.Expm1), []*tensor.Tensor{ewUniform(g, -2, 2, 0, nil, 3, 4)}},
+			{"sqrt", un(ad.Sqrt), []*tensor.Tensor{ewUniform(g, 0.5, 3, 0, nil, 3, 4)}},
+			{"rsqrt", un(ad.Rsqrt), []*tensor.Tensor{ewUniform(g, 0.5, 3, 0, nil, 3, 4)}},
+			{"tanh", un(ad.Tanh), []*tensor.Tensor{ewUniform(g, -2, 2, 0, nil, 3, 4)}},
+			{"sigmoid", un(ad.Sigmoid), []*tensor.Tensor{ewUniform(g, -2, 2, 0, nil, 3, 4)}},
+			{"softplus", un(ad.Softplus), []*tensor.Tensor{ewUniform(g, -2, 2, 0, nil, 3, 4)}},
+			{"sin", un(ad.Sin), []*tensor.Tensor{ewUniform(g, -2, 2, 0, nil, 3, 4)}},
+			{"cos", un(ad.Cos), []*tensor.Tensor{ewUniform(g, -2, 2, 0, nil, 3, 4)}},
+			{"erf", un(ad.Erf), []*tensor.Tensor{ewUniform(g, -2, 2, 0, nil, 3, 4)}},
+			{"gelu", un(ad.GELU), []*tensor.Tensor{ewUniform(g, -2, 2, 0, nil, 3, 4)}},
+			{"relu", un(ad.Relu), []*tensor.Tensor{ewUniform(g, -2, 2, 0.1, []float64{0}, 3, 4)}},
+			{"leaky", un(func(x *ad.Var) *ad.Var { return ad.LeakyRelu(x, 0.1) }), []*tensor.Tensor{ewUniform(g, -2, 2, 0.1, []float64{0}, 3, 4)}},
+			{"relu6", un(ad.Relu6), []*tensor.Tensor{ewUniform(g, -2, 8, 0.1, []float64{0, 6}, 3, 4)}},
+			{"abs", un(ad.Abs), []*tensor.Tensor{ewUniform(g, -2, 2, 0.1, []float64{0}, 3, 4)}},
+			{"sign", un(ad.Sign), []*tensor.Tensor{ewUniform(g, -2, 2, 0.1, []float64{0}, 3, 4)}},
+			{"clamp", un(func(x *ad.Var) *ad.Var { return ad.Clamp(x, -1, 1) }), []*tensor.Tensor{ewUniform(g, -2, 2, 0.1, []float64{-1, 1}, 3, 4)}},
+			{"hinge", un(ad.Hinge), []*tensor.Tensor{ewUniform(g, -2, 2, 0.1, []float64{1}, 3, 4)}},
+			{"st", un(func(x *ad.Var) *ad.Var { return ad.SoftThreshold(x, 0.5) }), []*tensor.Tensor{ewUniform(g, -2, 2, 0.1, []float64{-.5, .5}, 3, 4)}},
+			{"maximum", func(xs ...*ad.Var) *ad.Var { return ad.Maximum(xs[0], xs[1]) }, []*tensor.Tensor{ewUniform(g, -2, 2, 0, nil, 3, 1), ewUniform(g, 2.1, 3, 0, nil, 4)}},
+			{"minimum", func(xs ...*ad.Var) *ad.Var { return ad.Minimum(xs[0], xs[1]) }, []*tensor.Tensor{ewUniform(g, -2, -1, 0, nil, 3, 4), ewUniform(g, -0.5, 3, 0, nil, 4)}},
+			{"where", func(xs ...*ad.Var) *ad.Var { return ad.Where(cond, xs[0], xs[1]) }, []*tensor.Tensor{ewUniform(g, -2, 2, 0, nil, 3, 4), ewUniform(g, -2, 2, 0, nil, 1)}},
+			{"softmax", func(xs ...*ad.Var) *ad.Var { return ad.Softmax(xs[0], 1) }, []*tensor.Tensor{ewUniform(g, -2, 2, 0, nil, 3, 4)}},
+			{"log_softmax", func(xs ...*ad.Var) *ad.Var { return ad.LogSoftmax(xs[0], 0) }, []*tensor.Tensor{ewUniform(g, -2, 2, 0, nil, 3, 4)}},
+			{"ce", func(xs ...*ad.Var) *ad.Var { return ad.CrossEntropy(xs[0], []int{1, 0, 3}) }, []*tensor.Tensor{ewUniform(g, -2, 2, 0, nil, 3, 4)}},
+			{"mse", func(xs ...*ad.Var) *ad.Var { return ad.MSE(xs[0], xs[1]) }, []*tensor.Tensor{ewUniform(g, -2, 2, 0, nil, 3, 4), ewUniform(g, -2, 2, 0, nil, 4)}},
+		} {
+			xs := make([]*tensor.Tensor, len(c.xs))
+			for i, x := range c.xs {
+				xs[i] = x.AsType(d)
+			}
+			if err := check.All(c.f, xs, &check.Options{Name: c.name}); err != nil {
+				t.Errorf("%v %s: %v", d, c.name, err)
+			}
+		}
+	}
 }
