@@ -85,8 +85,8 @@ func BenchmarkGemm(b *testing.B) {
 
 // BenchmarkGemmPortable measures the pure-Go micro-kernel (single thread).
 func BenchmarkGemmPortable(b *testing.B) {
-	usePortable(true)
-	defer usePortable(false)
+	prev, _ := UseKernels("go")
+	defer UseKernels(prev)
 	old := SetThreads(1)
 	defer SetThreads(old)
 	for _, dt := range []string{"f32", "f64"} {

@@ -165,17 +165,16 @@ func compare(t *testing.T, name string, g gemmCase, got []float64, ldc int, orig
 	}
 }
 
-// bothPaths runs f with the best kernels for this CPU and with the
-// portable Go kernels.
+// bothPaths runs f with every kernel family this CPU supports (the
+// assembly kernels and the portable Go kernels).
 func bothPaths(t *testing.T, f func(t *testing.T)) {
-	paths := []struct {
-		name     string
-		portable bool
-	}{{"best", false}, {"portable", true}}
-	for _, p := range paths {
-		t.Run(p.name, func(t *testing.T) {
-			usePortable(p.portable)
-			defer usePortable(false)
+	for _, name := range KernelFamilies() {
+		t.Run(name, func(t *testing.T) {
+			prev, err := UseKernels(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer UseKernels(prev)
 			f(t)
 		})
 	}

@@ -1,6 +1,10 @@
 package kernels
 
-import "sync/atomic"
+import (
+	"fmt"
+	"strings"
+	"sync/atomic"
+)
 
 // A kernelSet is one register-blocked micro-kernel with the cache block
 // sizes that suit it.
@@ -20,6 +24,13 @@ type kernelSet[T float32 | float64] struct {
 	micro      func(kc int, a, b, c []T, ldc int, alpha, beta T)
 }
 
+// A kernelChoice is one family of micro-kernels for both element types.
+type kernelChoice struct {
+	name string
+	k64  *kernelSet[float64]
+	k32  *kernelSet[float32]
+}
+
 var (
 	active64 atomic.Pointer[kernelSet[float64]]
 	active32 atomic.Pointer[kernelSet[float32]]
@@ -28,40 +39,65 @@ var (
 func kernels64() *kernelSet[float64] { return active64.Load() }
 func kernels32() *kernelSet[float32] { return active32.Load() }
 
-// portable kernel sets: pure Go, used on CPUs without the assembly kernels,
-// under the purego build tag, and by tests.
-var (
-	portable64 = &kernelSet[float64]{
-		name: "go-4x4", mr: 4, nr: 4, mc: 64, kc: 256, nc: 1024,
+// portableChoice is the pure-Go kernel family, used on CPUs without the
+// assembly kernels, under the purego build tag, and by tests.
+var portableChoice = kernelChoice{
+	name: "go",
+	k64: &kernelSet[float64]{
+		name: "go 4x4", mr: 4, nr: 4, mc: 64, kc: 256, nc: 1024,
 		micro: microGo4x4[float64],
-	}
-	portable32 = &kernelSet[float32]{
-		name: "go-4x4", mr: 4, nr: 4, mc: 64, kc: 256, nc: 1024,
+	},
+	k32: &kernelSet[float32]{
+		name: "go 4x4", mr: 4, nr: 4, mc: 64, kc: 256, nc: 1024,
 		micro: microGo4x4[float32],
-	}
-)
-
-func init() {
-	k64, k32 := bestKernels()
-	active64.Store(k64)
-	active32.Store(k32)
+	},
 }
 
-// KernelName reports the micro-kernels in use, e.g. "avx2-fma 6x8 / 6x16".
+func init() {
+	c := kernelChoices()[0]
+	active64.Store(c.k64)
+	active32.Store(c.k32)
+}
+
+// KernelName reports the micro-kernels in use, e.g. "avx2-fma 6x8 / avx2-fma 6x16"
+// (float64 / float32).
 func KernelName() string {
 	return kernels64().name + " / " + kernels32().name
 }
 
-// usePortable switches the process to the portable Go kernels (on == true)
-// or back to the best kernels for this CPU. It is for tests and benchmarks
-// and must not race with running products.
-func usePortable(on bool) {
-	if on {
-		active64.Store(portable64)
-		active32.Store(portable32)
-		return
+// KernelFamilies lists the kernel families this CPU can run, best first:
+// some of "avx512", "avx2" (AVX2+FMA) and always "go" (portable).
+func KernelFamilies() []string {
+	var names []string
+	for _, c := range kernelChoices() {
+		names = append(names, c.name)
 	}
-	k64, k32 := bestKernels()
-	active64.Store(k64)
-	active32.Store(k32)
+	return names
+}
+
+// UseKernels selects a kernel family by name ("best" or one of
+// KernelFamilies) for all later products in the process and returns the
+// previous family's name. The best family for the CPU is chosen at start-up;
+// this switch exists for benchmarks and tests. Products already running
+// finish with the kernels they started with.
+func UseKernels(name string) (previous string, err error) {
+	cur := kernels64()
+	previous = "go"
+	choices := kernelChoices()
+	for _, c := range choices {
+		if c.k64 == cur {
+			previous = c.name
+		}
+	}
+	if name == "best" {
+		name = choices[0].name
+	}
+	for _, c := range choices {
+		if c.name == name {
+			active64.Store(c.k64)
+			active32.Store(c.k32)
+			return previous, nil
+		}
+	}
+	return previous, fmt.Errorf("kernels: unknown or unsupported kernel family %q (have %s)", name, strings.Join(KernelFamilies(), ", "))
 }

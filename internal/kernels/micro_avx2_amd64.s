@@ -223,3 +223,32 @@ cr_loop:
 cr_done:
 	VZEROUPPER
 	RET
+
+// func copyRows128(dst, src *byte, rows, stride int)
+// Copies rows 128-byte rows from src (rows stride bytes apart) to dst
+// (rows contiguous): the packing of a 16×float64 or 32×float32 B panel.
+TEXT ·copyRows128(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ rows+16(FP), CX
+	MOVQ stride+24(FP), DX
+	TESTQ CX, CX
+	JZ   cr128_done
+
+cr128_loop:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVUPS 64(SI), Y2
+	VMOVUPS 96(SI), Y3
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ DX, SI
+	SUBQ $-128, DI
+	DECQ CX
+	JNZ  cr128_loop
+
+cr128_done:
+	VZEROUPPER
+	RET

@@ -4,8 +4,9 @@ package kernels
 
 import "unsafe"
 
-func packRows64(dst, src unsafe.Pointer, rows, stride int) { packRows64Go(dst, src, rows, stride) }
-
-func bestKernels() (*kernelSet[float64], *kernelSet[float32]) {
-	return portable64, portable32
+func packRows(dst, src unsafe.Pointer, rows, stride, width int) {
+	packRowsGo(dst, src, rows, stride, width)
 }
+
+// kernelChoices lists the kernel families this CPU can run, best first.
+func kernelChoices() []kernelChoice { return []kernelChoice{portableChoice} }

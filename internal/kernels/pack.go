@@ -2,16 +2,18 @@ package kernels
 
 import "unsafe"
 
-// packRows64Go copies rows 64-byte rows (stride bytes apart in src) to dst
-// contiguously: one packed micro-panel of nr = 8 float64 or nr = 16
-// float32, the widths of the assembly kernels. Word moves avoid a memmove
-// call per row.
-func packRows64Go(dst, src unsafe.Pointer, rows, stride int) {
+// packRowsGo copies rows rows of width bytes (64 or 128), stride bytes
+// apart in src, to dst contiguously: one packed B micro-panel whose row is
+// one 64- or 128-byte line (nr = 8 or 16 float64, 16 or 32 float32, the
+// widths of the assembly kernels). Word moves avoid a memmove call per row.
+func packRowsGo(dst, src unsafe.Pointer, rows, stride, width int) {
 	for p := 0; p < rows; p++ {
-		s := (*[8]uint64)(unsafe.Add(src, p*stride))
-		d := (*[8]uint64)(unsafe.Add(dst, p*64))
-		d[0], d[1], d[2], d[3] = s[0], s[1], s[2], s[3]
-		d[4], d[5], d[6], d[7] = s[4], s[5], s[6], s[7]
+		for off := 0; off < width; off += 64 {
+			s := (*[8]uint64)(unsafe.Add(src, p*stride+off))
+			d := (*[8]uint64)(unsafe.Add(dst, p*width+off))
+			d[0], d[1], d[2], d[3] = s[0], s[1], s[2], s[3]
+			d[4], d[5], d[6], d[7] = s[4], s[5], s[6], s[7]
+		}
 	}
 }
 
@@ -37,6 +39,10 @@ func packA[T float32 | float64](transA bool, a []T, lda, i0, mc, p0, kc, mr int,
 			packA6(a[ib*lda+p0:], lda, kc, dst)
 			continue
 		}
+		if rows == 12 && mr == 12 {
+			packA6x2(a[ib*lda+p0:], lda, kc, dst)
+			continue
+		}
 		for r := 0; r < rows; r++ {
 			src := a[(ib+r)*lda+p0 : (ib+r)*lda+p0+kc]
 			for p, v := range src {
@@ -59,9 +65,10 @@ func packB[T float32 | float64](transB bool, b []T, ldb, p0, kc, j0, nc, nr int,
 		cols := min(nr, nc-q*nr)
 		dst := bp[q*nr*kc : (q+1)*nr*kc]
 		jb := j0 + q*nr
-		if !transB && cols == nr && nr*int(unsafe.Sizeof(b[0])) == 64 {
+		if width := nr * int(unsafe.Sizeof(b[0])); !transB && cols == nr && (width == 64 || width == 128) {
 			_ = b[(p0+kc-1)*ldb+jb+nr-1] // bounds of the last row
-			packRows64(unsafe.Pointer(&dst[0]), unsafe.Pointer(&b[p0*ldb+jb]), kc, ldb*int(unsafe.Sizeof(b[0])))
+			_ = dst[kc*nr-1]
+			packRows(unsafe.Pointer(&dst[0]), unsafe.Pointer(&b[p0*ldb+jb]), kc, ldb*int(unsafe.Sizeof(b[0])), width)
 			continue
 		}
 		if !transB {
@@ -101,5 +108,27 @@ func packA6[T float32 | float64](a []T, lda, kc int, dst []T) {
 	for p := range r0 {
 		d := dst[p*6 : p*6+6 : p*6+6]
 		d[0], d[1], d[2], d[3], d[4], d[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
+	}
+}
+
+// packA6x2 interleaves twelve rows of A into dst: dst[p*12+r] = a[r*lda+p].
+func packA6x2[T float32 | float64](a []T, lda, kc int, dst []T) {
+	r0 := a[0*lda : 0*lda+kc]
+	r1 := a[1*lda : 1*lda+kc]
+	r2 := a[2*lda : 2*lda+kc]
+	r3 := a[3*lda : 3*lda+kc]
+	r4 := a[4*lda : 4*lda+kc]
+	r5 := a[5*lda : 5*lda+kc]
+	r6 := a[6*lda : 6*lda+kc]
+	r7 := a[7*lda : 7*lda+kc]
+	r8 := a[8*lda : 8*lda+kc]
+	r9 := a[9*lda : 9*lda+kc]
+	r10 := a[10*lda : 10*lda+kc]
+	r11 := a[11*lda : 11*lda+kc]
+	dst = dst[:12*kc]
+	for p := range r0 {
+		d := dst[p*12 : p*12+12 : p*12+12]
+		d[0], d[1], d[2], d[3], d[4], d[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
+		d[6], d[7], d[8], d[9], d[10], d[11] = r6[p], r7[p], r8[p], r9[p], r10[p], r11[p]
 	}
 }
