@@ -68,6 +68,7 @@ type printer struct {
 	decimals int  // digits after the point
 	intWidth int  // width of the part before the point ('d', 'f') or the whole number ('e')
 	fracPad  int  // width of the part from the point on ('f')
+	width    int  // width of every printed element
 }
 
 // shownIndices lists the indices printed along an axis of size n; −1 marks
@@ -146,17 +147,29 @@ func (p *printer) chooseFormat() {
 			}
 		}
 	}
+	// finite numbers align on the point; nan and ±inf align right
+	special := 0
 	for _, v := range p.shown {
 		s := p.number(v)
-		ip, fp := s, ""
-		if p.mode == 'f' {
-			if i := strings.IndexByte(s, '.'); i >= 0 {
-				ip, fp = s[:i], s[i:]
-			}
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			special = max(special, len(s))
+			continue
 		}
+		ip, fp := p.splitPoint(s)
 		p.intWidth = max(p.intWidth, len(ip))
 		p.fracPad = max(p.fracPad, len(fp))
 	}
+	p.width = max(p.intWidth+p.fracPad, special)
+}
+
+// splitPoint splits a positional number at its point.
+func (p *printer) splitPoint(s string) (ip, fp string) {
+	if p.mode == 'f' {
+		if i := strings.IndexByte(s, '.'); i >= 0 {
+			return s[:i], s[i:]
+		}
+	}
+	return s, ""
 }
 
 // number formats v without padding.
@@ -187,15 +200,11 @@ func (p *printer) number(v float64) string {
 // format returns v padded to the common width.
 func (p *printer) format(v float64) string {
 	s := p.number(v)
-	ip, fp := s, ""
-	if p.mode == 'f' {
-		if i := strings.IndexByte(s, '.'); i >= 0 {
-			ip, fp = s[:i], s[i:]
-		} else { // nan, inf
-			fp = ""
-		}
+	if !math.IsNaN(v) && !math.IsInf(v, 0) {
+		ip, fp := p.splitPoint(s)
+		s = strings.Repeat(" ", p.intWidth-len(ip)) + ip + fp + strings.Repeat(" ", p.fracPad-len(fp))
 	}
-	return strings.Repeat(" ", p.intWidth-len(ip)) + ip + fp + strings.Repeat(" ", p.fracPad-len(fp))
+	return strings.Repeat(" ", p.width-len(s)) + s
 }
 
 // write prints the sub-array at axis ax, flat offset off, whose opening
