@@ -141,6 +141,16 @@ func ceResidual(c *Call) *Var {
 	return Scale(Sub(Softmax(x, 1), oneHot(x.DType(), labels, k)), 1/float64(n))
 }
 
+// ceGrad is (softmax(x) − onehot)·g/N as a tensor.
+func ceGrad(x *tensor.Tensor, labels []int, g float64) *tensor.Tensor {
+	p := softmaxTensor(x, 1)
+	k := x.Shape()[1]
+	for n, l := range labels {
+		p.SetFlat(n*k+l, p.AtFlat(n*k+l)-1)
+	}
+	return tensor.Scale(p, g/float64(len(labels)))
+}
+
 var crossEntropyPrim *Prim
 
 func init() {
@@ -164,6 +174,10 @@ func init() {
 			return Sum(Mul(ceResidual(c), t[0]), nil, false)
 		},
 		VJP: func(c *Call, g *Var) []*Var {
+			if x := c.In[0]; x.tr == nil && g.tr == nil {
+				// first order: the constant (softmax − onehot)·g/N in one pass
+				return []*Var{Const(ceGrad(x.val, c.Params.(ceParams).labels, g.val.Item()))}
+			}
 			return []*Var{Mul(ceResidual(c), g)}
 		},
 		Flops: func(in []*tensor.Tensor, _ *tensor.Tensor, _ any) Cost {

@@ -2,6 +2,7 @@ package ad
 
 import (
 	"math"
+	"slices"
 
 	"github.com/gradus-ml/gradus/tensor"
 )
@@ -12,6 +13,37 @@ import (
 // output (c.Out), so they differentiate again to any order. sqrt is the one
 // member with a nonsmooth point: its derivative at exactly 0 is
 // Policy.Sqrt0.
+
+// unaryRule is the JVP and VJP of an elementwise primitive of one input:
+// the incoming tangent or cotangent g times the derivative deriv(c), a Var
+// expression that outer levels differentiate again. When neither g nor the
+// value the derivative is read from (at(c): the input or the output) is
+// traced, as in a first-order derivative, the product is a constant, and
+// fast(c) computes it from g and that value in one fused kernel instead.
+type unaryRule struct {
+	deriv func(c *Call) *Var
+	at    func(c *Call) *Var
+	fast  func(c *Call) func(g, v float64) float64
+}
+
+func (r unaryRule) apply(c *Call, g *Var) *Var {
+	if v := r.at(c); g.tr == nil && v.tr == nil && g.DType() == v.DType() && slices.Equal(g.Shape(), v.Shape()) {
+		return Const(tensor.Map2(g.val, v.val, r.fast(c)))
+	}
+	return Mul(g, r.deriv(c))
+}
+
+func (r unaryRule) jvp(c *Call, t []*Var) *Var { return r.apply(c, t[0]) }
+func (r unaryRule) vjp(c *Call, g *Var) []*Var { return []*Var{r.apply(c, g)} }
+
+// atInput and atOutput select the value a unaryRule reads.
+func atInput(c *Call) *Var  { return c.In[0] }
+func atOutput(c *Call) *Var { return c.Out }
+
+// fastKernel wraps a fused kernel that does not depend on the call.
+func fastKernel(f func(g, v float64) float64) func(*Call) func(g, v float64) float64 {
+	return func(*Call) func(g, v float64) float64 { return f }
+}
 
 // Per-element flop estimates of a transcendental function evaluation.
 const (
@@ -25,11 +57,16 @@ const (
 var expPrim *Prim
 
 func init() {
+	r := unaryRule{
+		deriv: func(c *Call) *Var { return c.Out },
+		at:    atOutput,
+		fast:  fastKernel(func(g, y float64) float64 { return g * y }),
+	}
 	expPrim = register(&Prim{
 		Name: "exp",
 		Eval: func(in []*tensor.Tensor, _ any) *tensor.Tensor { return tensor.Exp(in[0]) },
-		JVP:  func(c *Call, t []*Var) *Var { return Mul(t[0], c.Out) },
-		VJP:  func(c *Call, g *Var) []*Var { return []*Var{Mul(g, c.Out)} },
+		JVP:  r.jvp,
+		VJP:  r.vjp,
 		// the rules reuse the output: one product each
 		Flops: elementwise(flopsExp, 1, 1),
 	})
@@ -41,11 +78,16 @@ func Exp(x *Var) *Var { return Apply(expPrim, nil, x) }
 var logPrim *Prim
 
 func init() {
+	r := unaryRule{
+		deriv: func(c *Call) *Var { return Div(constLike(c.In[0], 1), c.In[0]) },
+		at:    atInput,
+		fast:  fastKernel(func(g, x float64) float64 { return g / x }),
+	}
 	logPrim = register(&Prim{
 		Name:  "log",
 		Eval:  func(in []*tensor.Tensor, _ any) *tensor.Tensor { return tensor.Log(in[0]) },
-		JVP:   func(c *Call, t []*Var) *Var { return Div(t[0], c.In[0]) },
-		VJP:   func(c *Call, g *Var) []*Var { return []*Var{Div(g, c.In[0])} },
+		JVP:   r.jvp,
+		VJP:   r.vjp,
 		Flops: elementwise(flopsLog, 1, 1),
 	})
 }
@@ -57,11 +99,16 @@ func Log(x *Var) *Var { return Apply(logPrim, nil, x) }
 var log1pPrim *Prim
 
 func init() {
+	r := unaryRule{
+		deriv: func(c *Call) *Var { return Div(constLike(c.In[0], 1), AddScalar(c.In[0], 1)) },
+		at:    atInput,
+		fast:  fastKernel(func(g, x float64) float64 { return g / (1 + x) }),
+	}
 	log1pPrim = register(&Prim{
 		Name:  "log1p",
 		Eval:  func(in []*tensor.Tensor, _ any) *tensor.Tensor { return tensor.Log1p(in[0]) },
-		JVP:   func(c *Call, t []*Var) *Var { return Div(t[0], AddScalar(c.In[0], 1)) },
-		VJP:   func(c *Call, g *Var) []*Var { return []*Var{Div(g, AddScalar(c.In[0], 1))} },
+		JVP:   r.jvp,
+		VJP:   r.vjp,
 		Flops: elementwise(flopsLog, 2, 2),
 	})
 }
@@ -72,12 +119,17 @@ func Log1p(x *Var) *Var { return Apply(log1pPrim, nil, x) }
 var expm1Prim *Prim
 
 func init() {
+	// d(eˣ − 1) = eˣ = out + 1
+	r := unaryRule{
+		deriv: func(c *Call) *Var { return AddScalar(c.Out, 1) },
+		at:    atOutput,
+		fast:  fastKernel(func(g, y float64) float64 { return g * (y + 1) }),
+	}
 	expm1Prim = register(&Prim{
-		Name: "expm1",
-		Eval: func(in []*tensor.Tensor, _ any) *tensor.Tensor { return tensor.Expm1(in[0]) },
-		// d(eˣ − 1) = eˣ = (out + 1)
-		JVP:   func(c *Call, t []*Var) *Var { return Mul(t[0], AddScalar(c.Out, 1)) },
-		VJP:   func(c *Call, g *Var) []*Var { return []*Var{Mul(g, AddScalar(c.Out, 1))} },
+		Name:  "expm1",
+		Eval:  func(in []*tensor.Tensor, _ any) *tensor.Tensor { return tensor.Expm1(in[0]) },
+		JVP:   r.jvp,
+		VJP:   r.vjp,
 		Flops: elementwise(flopsExp, 2, 2),
 	})
 }
@@ -88,11 +140,24 @@ func Expm1(x *Var) *Var { return Apply(expm1Prim, nil, x) }
 var sqrtPrim *Prim
 
 func init() {
+	r := unaryRule{
+		deriv: sqrtDeriv,
+		at:    atOutput, // √x is 0 exactly where x is
+		fast: func(c *Call) func(g, y float64) float64 {
+			s0 := c.Policy.Sqrt0
+			return func(g, y float64) float64 {
+				if y == 0 {
+					return g * s0
+				}
+				return 0.5 * g / y
+			}
+		},
+	}
 	sqrtPrim = register(&Prim{
 		Name:  "sqrt",
 		Eval:  func(in []*tensor.Tensor, _ any) *tensor.Tensor { return tensor.Sqrt(in[0]) },
-		JVP:   func(c *Call, t []*Var) *Var { return Mul(t[0], sqrtDeriv(c)) },
-		VJP:   func(c *Call, g *Var) []*Var { return []*Var{Mul(g, sqrtDeriv(c))} },
+		JVP:   r.jvp,
+		VJP:   r.vjp,
 		Kinks: func(in []*tensor.Tensor, _ any) int { return countWhere(in[0], atZero) },
 		Flops: elementwise(flopsSqrt, 3, 3),
 	})
@@ -128,17 +193,20 @@ func Sqrt(x *Var) *Var { return Apply(sqrtPrim, nil, x) }
 var rsqrtPrim *Prim
 
 func init() {
+	// d x^(−1/2) = −½ · x^(−1/2) / x = −½ · out³
+	r := unaryRule{
+		deriv: func(c *Call) *Var { return Scale(Div(c.Out, c.In[0]), -0.5) },
+		at:    atOutput,
+		fast:  fastKernel(func(g, y float64) float64 { return -0.5 * g * y * y * y }),
+	}
 	rsqrtPrim = register(&Prim{
-		Name: "rsqrt",
-		Eval: func(in []*tensor.Tensor, _ any) *tensor.Tensor { return tensor.Rsqrt(in[0]) },
-		// d x^(−1/2) = −½ · x^(−1/2) / x
-		JVP:   func(c *Call, t []*Var) *Var { return Mul(t[0], rsqrtDeriv(c)) },
-		VJP:   func(c *Call, g *Var) []*Var { return []*Var{Mul(g, rsqrtDeriv(c))} },
-		Flops: elementwise(flopsSqrt+1, 3, 3),
+		Name:  "rsqrt",
+		Eval:  func(in []*tensor.Tensor, _ any) *tensor.Tensor { return tensor.Rsqrt(in[0]) },
+		JVP:   r.jvp,
+		VJP:   r.vjp,
+		Flops: elementwise(flopsSqrt+1, 4, 4),
 	})
 }
-
-func rsqrtDeriv(c *Call) *Var { return Scale(Div(c.Out, c.In[0]), -0.5) }
 
 // Rsqrt returns 1/√x elementwise.
 func Rsqrt(x *Var) *Var { return Apply(rsqrtPrim, nil, x) }
@@ -146,17 +214,20 @@ func Rsqrt(x *Var) *Var { return Apply(rsqrtPrim, nil, x) }
 var tanhPrim *Prim
 
 func init() {
+	// 1 − tanh²
+	r := unaryRule{
+		deriv: func(c *Call) *Var { return AddScalar(Neg(Square(c.Out)), 1) },
+		at:    atOutput,
+		fast:  fastKernel(func(g, y float64) float64 { return g * (1 - y*y) }),
+	}
 	tanhPrim = register(&Prim{
 		Name:  "tanh",
 		Eval:  func(in []*tensor.Tensor, _ any) *tensor.Tensor { return tensor.Tanh(in[0]) },
-		JVP:   func(c *Call, t []*Var) *Var { return Mul(t[0], tanhDeriv(c)) },
-		VJP:   func(c *Call, g *Var) []*Var { return []*Var{Mul(g, tanhDeriv(c))} },
+		JVP:   r.jvp,
+		VJP:   r.vjp,
 		Flops: elementwise(flopsExp+5, 4, 4),
 	})
 }
-
-// tanhDeriv is 1 − tanh².
-func tanhDeriv(c *Call) *Var { return AddScalar(Neg(Square(c.Out)), 1) }
 
 // Tanh returns the hyperbolic tangent elementwise.
 func Tanh(x *Var) *Var { return Apply(tanhPrim, nil, x) }
@@ -164,17 +235,20 @@ func Tanh(x *Var) *Var { return Apply(tanhPrim, nil, x) }
 var sigmoidPrim *Prim
 
 func init() {
+	// s·(1 − s)
+	r := unaryRule{
+		deriv: func(c *Call) *Var { return Mul(c.Out, AddScalar(Neg(c.Out), 1)) },
+		at:    atOutput,
+		fast:  fastKernel(func(g, s float64) float64 { return g * s * (1 - s) }),
+	}
 	sigmoidPrim = register(&Prim{
 		Name:  "sigmoid",
 		Eval:  func(in []*tensor.Tensor, _ any) *tensor.Tensor { return tensor.Sigmoid(in[0]) },
-		JVP:   func(c *Call, t []*Var) *Var { return Mul(t[0], sigmoidDeriv(c.Out)) },
-		VJP:   func(c *Call, g *Var) []*Var { return []*Var{Mul(g, sigmoidDeriv(c.Out))} },
+		JVP:   r.jvp,
+		VJP:   r.vjp,
 		Flops: elementwise(flopsExp+3, 4, 4),
 	})
 }
-
-// sigmoidDeriv is s·(1 − s) for s = sigmoid(x).
-func sigmoidDeriv(s *Var) *Var { return Mul(s, AddScalar(Neg(s), 1)) }
 
 // Sigmoid returns 1/(1 + e⁻ˣ) elementwise, without overflow.
 func Sigmoid(x *Var) *Var { return Apply(sigmoidPrim, nil, x) }
@@ -182,13 +256,27 @@ func Sigmoid(x *Var) *Var { return Apply(sigmoidPrim, nil, x) }
 var softplusPrim *Prim
 
 func init() {
+	r := unaryRule{
+		deriv: func(c *Call) *Var { return Sigmoid(c.In[0]) },
+		at:    atInput,
+		fast:  fastKernel(func(g, x float64) float64 { return g * sigmoid64(x) }),
+	}
 	softplusPrim = register(&Prim{
 		Name:  "softplus",
 		Eval:  func(in []*tensor.Tensor, _ any) *tensor.Tensor { return tensor.Softplus(in[0]) },
-		JVP:   func(c *Call, t []*Var) *Var { return Mul(t[0], Sigmoid(c.In[0])) },
-		VJP:   func(c *Call, g *Var) []*Var { return []*Var{Mul(g, Sigmoid(c.In[0]))} },
+		JVP:   r.jvp,
+		VJP:   r.vjp,
 		Flops: elementwise(flopsExp+flopsLog+2, flopsExp+4, flopsExp+4),
 	})
+}
+
+// sigmoid64 is 1/(1 + e⁻ˣ) without overflow.
+func sigmoid64(x float64) float64 {
+	if x >= 0 {
+		return 1 / (1 + math.Exp(-x))
+	}
+	e := math.Exp(x)
+	return e / (1 + e)
 }
 
 // Softplus returns log(1 + eˣ) elementwise, without overflow. Its
@@ -198,11 +286,16 @@ func Softplus(x *Var) *Var { return Apply(softplusPrim, nil, x) }
 var sinPrim *Prim
 
 func init() {
+	r := unaryRule{
+		deriv: func(c *Call) *Var { return Cos(c.In[0]) },
+		at:    atInput,
+		fast:  fastKernel(func(g, x float64) float64 { return g * math.Cos(x) }),
+	}
 	sinPrim = register(&Prim{
 		Name:  "sin",
 		Eval:  func(in []*tensor.Tensor, _ any) *tensor.Tensor { return tensor.Sin(in[0]) },
-		JVP:   func(c *Call, t []*Var) *Var { return Mul(t[0], Cos(c.In[0])) },
-		VJP:   func(c *Call, g *Var) []*Var { return []*Var{Mul(g, Cos(c.In[0]))} },
+		JVP:   r.jvp,
+		VJP:   r.vjp,
 		Flops: elementwise(flopsTrig, flopsTrig+1, flopsTrig+1),
 	})
 }
@@ -213,11 +306,16 @@ func Sin(x *Var) *Var { return Apply(sinPrim, nil, x) }
 var cosPrim *Prim
 
 func init() {
+	r := unaryRule{
+		deriv: func(c *Call) *Var { return Neg(Sin(c.In[0])) },
+		at:    atInput,
+		fast:  fastKernel(func(g, x float64) float64 { return -g * math.Sin(x) }),
+	}
 	cosPrim = register(&Prim{
 		Name:  "cos",
 		Eval:  func(in []*tensor.Tensor, _ any) *tensor.Tensor { return tensor.Cos(in[0]) },
-		JVP:   func(c *Call, t []*Var) *Var { return Mul(t[0], Neg(Sin(c.In[0]))) },
-		VJP:   func(c *Call, g *Var) []*Var { return []*Var{Mul(g, Neg(Sin(c.In[0])))} },
+		JVP:   r.jvp,
+		VJP:   r.vjp,
 		Flops: elementwise(flopsTrig, flopsTrig+2, flopsTrig+2),
 	})
 }
@@ -228,17 +326,20 @@ func Cos(x *Var) *Var { return Apply(cosPrim, nil, x) }
 var erfPrim *Prim
 
 func init() {
+	// (2/√π)·e^(−x²)
+	r := unaryRule{
+		deriv: func(c *Call) *Var { return Scale(Exp(Neg(Square(c.In[0]))), 2/math.SqrtPi) },
+		at:    atInput,
+		fast:  fastKernel(func(g, x float64) float64 { return g * 2 / math.SqrtPi * math.Exp(-x*x) }),
+	}
 	erfPrim = register(&Prim{
 		Name:  "erf",
 		Eval:  func(in []*tensor.Tensor, _ any) *tensor.Tensor { return tensor.Erf(in[0]) },
-		JVP:   func(c *Call, t []*Var) *Var { return Mul(t[0], erfDeriv(c.In[0])) },
-		VJP:   func(c *Call, g *Var) []*Var { return []*Var{Mul(g, erfDeriv(c.In[0]))} },
+		JVP:   r.jvp,
+		VJP:   r.vjp,
 		Flops: elementwise(flopsErf, flopsExp+4, flopsExp+4),
 	})
 }
-
-// erfDeriv is (2/√π)·e^(−x²).
-func erfDeriv(x *Var) *Var { return Scale(Exp(Neg(Square(x))), 2/math.SqrtPi) }
 
 // Erf returns the error function elementwise.
 func Erf(x *Var) *Var { return Apply(erfPrim, nil, x) }
@@ -246,24 +347,30 @@ func Erf(x *Var) *Var { return Apply(erfPrim, nil, x) }
 var geluPrim *Prim
 
 func init() {
+	// Φ(x) + x·φ(x), with Φ the standard normal distribution function and
+	// φ its density
+	r := unaryRule{
+		deriv: func(c *Call) *Var {
+			x := c.In[0]
+			cdf := Scale(AddScalar(Erf(Scale(x, 1/math.Sqrt2)), 1), 0.5)
+			pdf := Scale(Exp(Scale(Square(x), -0.5)), 1/math.Sqrt(2*math.Pi))
+			return Add(cdf, Mul(x, pdf))
+		},
+		at: atInput,
+		fast: fastKernel(func(g, x float64) float64 {
+			return g * (0.5*math.Erfc(-x/math.Sqrt2) + x*math.Exp(-0.5*x*x)/math.Sqrt(2*math.Pi))
+		}),
+	}
 	geluPrim = register(&Prim{
 		Name: "gelu",
 		Eval: func(in []*tensor.Tensor, _ any) *tensor.Tensor {
 			// x·Φ(x) with Φ(x) = erfc(−x/√2)/2, accurate in the left tail
 			return tensor.Map(in[0], func(x float64) float64 { return 0.5 * x * math.Erfc(-x/math.Sqrt2) })
 		},
-		JVP:   func(c *Call, t []*Var) *Var { return Mul(t[0], geluDeriv(c.In[0])) },
-		VJP:   func(c *Call, g *Var) []*Var { return []*Var{Mul(g, geluDeriv(c.In[0]))} },
+		JVP:   r.jvp,
+		VJP:   r.vjp,
 		Flops: elementwise(flopsErf+3, flopsErf+flopsExp+10, flopsErf+flopsExp+10),
 	})
-}
-
-// geluDeriv is Φ(x) + x·φ(x), with Φ the standard normal distribution
-// function and φ its density.
-func geluDeriv(x *Var) *Var {
-	cdf := Scale(AddScalar(Erf(Scale(x, 1/math.Sqrt2)), 1), 0.5)
-	pdf := Scale(Exp(Scale(Square(x), -0.5)), 1/math.Sqrt(2*math.Pi))
-	return Add(cdf, Mul(x, pdf))
 }
 
 // GELU returns the Gaussian error linear unit x·Φ(x) elementwise, in its
@@ -273,7 +380,7 @@ func GELU(x *Var) *Var { return Apply(geluPrim, nil, x) }
 // atZero reports whether v is exactly zero (either sign).
 func atZero(v float64) bool { return v == 0 }
 
-// b2f is 1 for true and 0 for false.
+// f01 is 1 for true and 0 for false.
 func f01(c bool) float64 {
 	if c {
 		return 1

@@ -3,6 +3,7 @@ package ad
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/gradus-ml/gradus/tensor"
 )
@@ -27,7 +28,10 @@ type piecewise struct {
 }
 
 func (pw piecewise) prim() *Prim {
-	factor := func(c *Call) *Var {
+	// rule returns g times the derivative, nil for zero. The derivative is
+	// a constant mask; when g is not traced either (first order), the
+	// product is formed by one fused kernel.
+	rule := func(c *Call, g *Var) *Var {
 		x := c.In[0]
 		if pw.zeroOff {
 			k := pw.kink(c.Params)
@@ -35,23 +39,17 @@ func (pw piecewise) prim() *Prim {
 				return nil
 			}
 		}
-		return mask(x, pw.deriv(c.Policy, c.Params))
+		d := pw.deriv(c.Policy, c.Params)
+		if g.tr == nil && g.DType() == x.DType() && slices.Equal(g.Shape(), x.Shape()) {
+			return Const(tensor.Map2(g.val, x.val, func(g, v float64) float64 { return g * d(v) }))
+		}
+		return Mul(g, mask(x, d))
 	}
 	return &Prim{
-		Name: pw.name,
-		Eval: func(in []*tensor.Tensor, p any) *tensor.Tensor { return pw.eval(in[0], p) },
-		JVP: func(c *Call, t []*Var) *Var {
-			if m := factor(c); m != nil {
-				return Mul(t[0], m)
-			}
-			return nil
-		},
-		VJP: func(c *Call, g *Var) []*Var {
-			if m := factor(c); m != nil {
-				return []*Var{Mul(g, m)}
-			}
-			return []*Var{nil}
-		},
+		Name:  pw.name,
+		Eval:  func(in []*tensor.Tensor, p any) *tensor.Tensor { return pw.eval(in[0], p) },
+		JVP:   func(c *Call, t []*Var) *Var { return rule(c, t[0]) },
+		VJP:   func(c *Call, g *Var) []*Var { return []*Var{rule(c, g)} },
 		Kinks: func(in []*tensor.Tensor, p any) int { return countWhere(in[0], pw.kink(p)) },
 		// forward: a compare and a select; rules: a mask and a product
 		Flops: elementwise(1, 2, 2),
