@@ -10,6 +10,11 @@
 // float16 program reproduces the bits of hardware that accumulates in
 // float32 and stores float16.
 //
+// Arrays move to and from NumPy and PyTorch through NPY/NPZ (WriteNPY,
+// ReadNPY, WriteNPZ, ReadNPZ) and safetensors (WriteSafetensors,
+// ReadSafetensors, SaveSafetensorsFile, LoadSafetensorsFile); readers
+// validate their input and return errors, never panic.
+//
 // Misuse of tensor math (a shape or dtype mismatch, an axis out of range)
 // panics with a message naming the operation and the shapes, as gonum does.
 // Random numbers always come from an explicit *RNG.

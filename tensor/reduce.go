@@ -206,9 +206,39 @@ func logSumExp(a *Tensor, axes []int, keepdims bool) *Tensor {
 }
 
 // Norm returns the Euclidean norm of a over axes (all axes when nil).
-// 16-bit tensors are computed in float32 and the result rounded once.
+// 16-bit tensors are computed in float32 and the result rounded once. When
+// the sum of squares overflows or underflows (float32 elements beyond about
+// 1e19 or below 1e-19), the affected norms are recomputed with the elements
+// scaled by their largest magnitude, so the result is not a spurious Inf
+// or 0.
 func Norm(a *Tensor, axes []int, keepdims bool) *Tensor {
-	return in32(a, func(a *Tensor) *Tensor { return Sqrt(Sum(Square(a), axes, keepdims)) })
+	return in32(a, func(a *Tensor) *Tensor { return norm(a, axes, keepdims) })
+}
+
+func norm(a *Tensor, axes []int, keepdims bool) *Tensor {
+	r := Sqrt(Sum(Square(a), axes, true))
+	// sums of squares below tiny may have lost digits to underflow
+	tiny := math.Sqrt(0x1p-126) * 0x1p12
+	if a.dtype.is64() {
+		tiny = math.Sqrt(0x1p-1022) * 0x1p26
+	}
+	rescue := false
+	for i := 0; i < r.Size() && !rescue; i++ {
+		v := r.AtFlat(i)
+		rescue = math.IsInf(v, 1) || v < tiny
+	}
+	if rescue {
+		m := Max(Abs(a), axes, true)
+		scale := Map(m, func(v float64) float64 {
+			if v == 0 || math.IsInf(v, 0) || math.IsNaN(v) {
+				return 1
+			}
+			return v
+		})
+		scaled := Mul(Sqrt(Sum(Square(Div(a, scale)), axes, true)), scale)
+		r = Where(Map(r, func(v float64) float64 { return b2f(math.IsInf(v, 1) || v < tiny) }), scaled, r)
+	}
+	return r.Reshape(planReduce("Norm", a, axes, keepdims).shape...)
 }
 
 // ArgMax returns, for every position of the other axes in row-major order,

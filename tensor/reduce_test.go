@@ -131,6 +131,33 @@ func TestReduce16BitNoSpuriousOverflow(t *testing.T) {
 	}
 }
 
+func TestNormNoSpuriousOverflow(t *testing.T) {
+	cases := []struct {
+		d    DType
+		x    []float64
+		want float64
+	}{
+		{Float32, []float64{3e20, 4e20}, 5e20},
+		{Float32, []float64{3e-30, -4e-30}, 5e-30},
+		{Float32, []float64{3e-30, 0, 0}, 3e-30},
+		{Float64, []float64{3e200, 4e200}, 5e200},
+		{Float64, []float64{-3e-200, 4e-200}, 5e-200},
+		{Float32, []float64{0, 0}, 0},
+		{Float32, []float64{math.Inf(-1), 1}, math.Inf(1)},
+		{Float32, []float64{math.NaN(), 1}, math.NaN()},
+		{BFloat16, []float64{3e30, 4e30}, 5e30},
+	}
+	for _, c := range cases {
+		got := Norm(FromFloat64s(c.d, c.x), nil, false).Item()
+		if !near(got, c.d.Round(c.want), 4*c.d.Eps()) {
+			t.Errorf("%v Norm(%v) = %v, want %v", c.d, c.x, got, c.want)
+		}
+	}
+	// only the rows that need it are rescaled; the shapes follow keepdims
+	x := FromFloat64s(Float32, []float64{3, 4, 3e25, 4e25}, 2, 2)
+	checkValues(t, "Norm rows", Norm(x, []int{1}, true), []int{2, 1}, []float64{5, 5e25}, 1e-6)
+}
+
 func TestArgMaxArgMin(t *testing.T) {
 	x := FromFloat64s(Float64, []float64{
 		1, 3, 3,

@@ -2,6 +2,7 @@ package tensor
 
 import (
 	"fmt"
+	"math"
 	"slices"
 )
 
@@ -43,6 +44,9 @@ func checkShape(op string, shape []int) int {
 	for _, s := range shape {
 		if s < 0 {
 			panic(fmt.Sprintf("tensor.%s: negative dimension in shape %v", op, shape))
+		}
+		if s != 0 && n > math.MaxInt/s {
+			panic(fmt.Sprintf("tensor.%s: shape %v has too many elements", op, shape))
 		}
 		n *= s
 	}
