@@ -1,6 +1,7 @@
 package ad_test
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -230,4 +231,18 @@ func TestLossPanics(t *testing.T) {
 			c.f()
 		})
 	}
+}
+
+// The gradient of the mean cross-entropy in the logits is
+// (softmax − onehot)/N.
+func ExampleCrossEntropy() {
+	logits := tensor.FromFloat64s(tensor.Float64, []float64{0, 0, math.Log(2), 5, 5, 5}, 2, 3)
+	labels := []int{2, 0}
+	loss, g, _ := ad.ValueAndGrad(func(xs ...*ad.Var) *ad.Var { return ad.CrossEntropy(xs[0], labels) },
+		[]*ad.Var{ad.Const(logits)}, nil)
+	fmt.Printf("loss %.4f\n", loss.Item())
+	fmt.Printf("grad %.4f\n", g[0].Value().Float64s())
+	// Output:
+	// loss 0.8959
+	// grad [0.1250 0.1250 -0.2500 -0.3333 0.1667 0.1667]
 }

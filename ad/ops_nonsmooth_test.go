@@ -1,6 +1,7 @@
 package ad_test
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -363,4 +364,35 @@ func TestNonsmoothSecondOrder(t *testing.T) {
 			ewExpect(t, c.name+" HVP", hv[0].Value(), c.d2, 1e-15)
 		}
 	}
+}
+
+// The derivative of relu at 0 is the Policy's choice, and the kink is
+// counted: relu(x) − relu(−x) is the identity, yet its computed derivative
+// at 0 is 2·ReLU0.
+func ExampleRelu() {
+	p := func(xs ...*ad.Var) *ad.Var { return ad.Sub(ad.Relu(xs[0]), ad.Relu(ad.Neg(xs[0]))) }
+	x := ad.Scalar(tensor.Float64, 0)
+	for _, r := range []float64{0, 0.5, 1} {
+		st := &ad.Stats{}
+		g, _ := ad.Grad(p, []*ad.Var{x}, &ad.Options{Policy: ad.Policy{ReLU0: r}, Stats: st})
+		fmt.Printf("ReLU0 = %v: p'(0) = %v, relu kinks: %d\n", r, g[0].Item(), st.Kinks["relu"])
+	}
+	// Output:
+	// ReLU0 = 0: p'(0) = 0, relu kinks: 2
+	// ReLU0 = 0.5: p'(0) = 1, relu kinks: 2
+	// ReLU0 = 1: p'(0) = 2, relu kinks: 2
+}
+
+// Maximum shares the derivative of a tie by the Policy's MaxTie.
+func ExampleMaximum() {
+	f := func(xs ...*ad.Var) *ad.Var { return ad.Maximum(xs[0], xs[1]) }
+	a, b := ad.Scalar(tensor.Float64, 3), ad.Scalar(tensor.Float64, 3)
+	for _, rule := range []ad.TieRule{ad.TieSplit, ad.TieFirst, ad.TieLast} {
+		g, _ := ad.Grad(f, []*ad.Var{a, b}, &ad.Options{Policy: ad.Policy{MaxTie: rule}})
+		fmt.Printf("%v: ∂a = %v, ∂b = %v\n", rule, g[0].Item(), g[1].Item())
+	}
+	// Output:
+	// split: ∂a = 0.5, ∂b = 0.5
+	// first: ∂a = 1, ∂b = 0
+	// last: ∂a = 0, ∂b = 1
 }
