@@ -156,6 +156,8 @@ func TestShapeMismatchPanics(t *testing.T) {
 	mustPanic(t, func() { MatMul(New(Float32, 2, 2, 3), New(Float32, 3, 3, 2), false, false) }, "tensor.MatMul", "[2 2 3]", "[3 3 2]")
 	mustPanic(t, func() { Concat(0, a, New(Float32, 2, 4)) }, "tensor.Concat: shape mismatch [2 3] and [2 4] on axis 0")
 	mustPanic(t, func() { a.CopyFrom(b) }, "tensor.CopyFrom", "[2 3]", "[4]")
-	mustPanic(t, func() { Sum(a, []int{2}, false) }, "tensor.Sum", "axis 2")
+	mustPanic(t, func() { Sum(a, []int{2}, false) }, "tensor.Sum", "axis 2", "[2 3]")
+	mustPanic(t, func() { ArgMax(a, -3) }, "tensor.ArgMax", "axis -3", "[2 3]")
+	mustPanic(t, func() { a.Dim(2) }, "tensor.Dim", "[2 3]")
 	mustPanic(t, func() { a.Reshape(4, 2) }, "tensor.Reshape", "[2 3]", "[4 2]")
 }

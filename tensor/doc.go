@@ -4,8 +4,9 @@
 // indexing operations automatic differentiation needs.
 //
 // Tensors are values: every operation returns a new tensor and never
-// modifies its inputs, except the functions whose names say so (the ones
-// ending in InPlace, and Set). Emulated 16-bit tensors store float32 and
+// modifies its inputs, except the methods that say so (Set, SetFlat, Fill,
+// CopyFrom). Reshape, Squeeze, Unsqueeze and Flatten return tensors that
+// share their operand's storage. Emulated 16-bit tensors store float32 and
 // round every output to their format (round to nearest, ties to even), so a
 // float16 program reproduces the bits of hardware that accumulates in
 // float32 and stores float16.

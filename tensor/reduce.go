@@ -23,7 +23,7 @@ func planReduce(op string, a *Tensor, axes []int, keepdims bool) reduction {
 		}
 	}
 	for _, ax := range axes {
-		ax = normAxis(op, ax, nd)
+		ax = axisOf(op, a, ax)
 		if red[ax] {
 			panic(fmt.Sprintf("tensor.%s: repeated axis %d for shape %v", op, ax, a.shape))
 		}
@@ -250,7 +250,7 @@ func ArgMax(a *Tensor, axis int) []int { return argExt("ArgMax", a, axis, true) 
 func ArgMin(a *Tensor, axis int) []int { return argExt("ArgMin", a, axis, false) }
 
 func argExt(op string, a *Tensor, axis int, isMax bool) []int {
-	axis = normAxis(op, axis, len(a.shape))
+	axis = axisOf(op, a, axis)
 	p := planReduce(op, a, []int{axis}, false)
 	if p.r == 0 {
 		panic(fmt.Sprintf("tensor.%s: empty axis %d of shape %v", op, axis, a.shape))

@@ -134,7 +134,7 @@ func (t *Tensor) Shape() []int { return t.shape }
 func (t *Tensor) Dims() int { return len(t.shape) }
 
 // Dim returns the size of dimension i; negative i counts from the end.
-func (t *Tensor) Dim(i int) int { return t.shape[normAxis("Dim", i, len(t.shape))] }
+func (t *Tensor) Dim(i int) int { return t.shape[axisOf("Dim", t, i)] }
 
 // Size returns the number of elements of t.
 func (t *Tensor) Size() int {
@@ -240,17 +240,6 @@ func mustSameDType(op string, a, b *Tensor) {
 	if a.dtype != b.dtype {
 		panic(fmt.Sprintf("tensor.%s: dtype mismatch %v and %v (shapes %v and %v)", op, a.dtype, b.dtype, a.shape, b.shape))
 	}
-}
-
-// normAxis maps a possibly negative axis to [0, n).
-func normAxis(op string, ax, n int) int {
-	if ax < 0 {
-		ax += n
-	}
-	if ax < 0 || ax >= n {
-		panic(fmt.Sprintf("tensor.%s: axis %d out of range for %d dimensions", op, ax, n))
-	}
-	return ax
 }
 
 // AsType returns t converted to dtype d (a copy, rounded to d).
