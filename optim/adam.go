@@ -16,6 +16,7 @@ type AdamConfig struct {
 	Eps         float64   `json:"eps"`          // ≥ 0, added after the square root
 	L2          float64   `json:"l2"`           // ≥ 0, coupled: g ← g + L2·θ (PyTorch Adam's weight_decay)
 	WeightDecay float64   `json:"weight_decay"` // ≥ 0, decoupled: θ ← θ(1−lr·wd) (AdamW)
+	Maximize    bool      `json:"maximize"`     // ascend: use −g in place of g
 	State       Precision `json:"state"`
 }
 
@@ -28,6 +29,7 @@ type AdamWConfig struct {
 	Beta2       float64   `json:"beta2"`        // in [0, 1)
 	Eps         float64   `json:"eps"`          // ≥ 0, added after the square root
 	WeightDecay float64   `json:"weight_decay"` // ≥ 0, decoupled: θ ← θ(1−lr·wd)
+	Maximize    bool      `json:"maximize"`     // ascend: use −g in place of g
 	State       Precision `json:"state"`
 }
 
@@ -42,9 +44,9 @@ func (c AdamConfig) withDefaults() AdamConfig {
 }
 
 func (c AdamWConfig) withDefaults() AdamWConfig {
-	a := AdamConfig{c.LR, c.Beta1, c.Beta2, c.Eps, 0, c.WeightDecay, c.State}.withDefaults()
+	a := AdamConfig{c.LR, c.Beta1, c.Beta2, c.Eps, 0, c.WeightDecay, c.Maximize, c.State}.withDefaults()
 	a.WeightDecay = orDefault(c.WeightDecay, 0.01)
-	return AdamWConfig{a.LR, a.Beta1, a.Beta2, a.Eps, a.WeightDecay, a.State}
+	return AdamWConfig{a.LR, a.Beta1, a.Beta2, a.Eps, a.WeightDecay, a.Maximize, a.State}
 }
 
 func (c AdamConfig) validate(k string) error {
@@ -66,7 +68,7 @@ func (c AdamConfig) validate(k string) error {
 }
 
 func (c AdamWConfig) validate() error {
-	return AdamConfig{c.LR, c.Beta1, c.Beta2, c.Eps, 0, c.WeightDecay, c.State}.validate("AdamW")
+	return AdamConfig{c.LR, c.Beta1, c.Beta2, c.Eps, 0, c.WeightDecay, c.Maximize, c.State}.validate("AdamW")
 }
 
 // adam is the update shared by Adam and AdamW (PyTorch semantics):
@@ -86,13 +88,14 @@ func newAdam(kind string, cfg AdamConfig) adam {
 }
 
 type adamCoef[C float] struct {
-	l2, decay, beta1, oneMinusBeta1, beta2, oneMinusBeta2, sqrtBC2, eps, negStep C
+	gsign, l2, decay, beta1, oneMinusBeta1, beta2, oneMinusBeta2, sqrtBC2, eps, negStep C
 }
 
 func newAdamCoef[C float](c AdamConfig, lr float64, t int) adamCoef[C] {
-	bc1 := 1 - math.Pow(c.Beta1, float64(t))
-	bc2 := 1 - math.Pow(c.Beta2, float64(t))
+	bc1 := 1 - powi(c.Beta1, t)
+	bc2 := 1 - powi(c.Beta2, t)
 	return adamCoef[C]{
+		gsign:         C(gsign(c.Maximize)),
 		l2:            C(c.L2),
 		decay:         C(1 - lr*c.WeightDecay),
 		beta1:         C(c.Beta1),
@@ -138,7 +141,7 @@ func adamLoop[P, S, C float](p, g []P, m, v []S, k adamCoef[C]) {
 	v = v[:len(p)]
 	for i := range p {
 		th := C(p[i])
-		gi := C(g[i])
+		gi := C(g[i]) * k.gsign
 		if k.l2 != 0 {
 			gi += C(k.l2 * th)
 		}
@@ -209,13 +212,13 @@ func NewAdamW(cfg AdamWConfig) (*AdamW, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	return &AdamW{newAdam("AdamW", AdamConfig{cfg.LR, cfg.Beta1, cfg.Beta2, cfg.Eps, 0, cfg.WeightDecay, cfg.State})}, nil
+	return &AdamW{newAdam("AdamW", AdamConfig{cfg.LR, cfg.Beta1, cfg.Beta2, cfg.Eps, 0, cfg.WeightDecay, cfg.Maximize, cfg.State})}, nil
 }
 
 // Config returns the hyperparameters, with LR the current learning rate.
 func (o *AdamW) Config() AdamWConfig {
 	c := o.cfg
-	return AdamWConfig{o.lr, c.Beta1, c.Beta2, c.Eps, c.WeightDecay, c.State}
+	return AdamWConfig{o.lr, c.Beta1, c.Beta2, c.Eps, c.WeightDecay, c.Maximize, c.State}
 }
 
 // Step applies one AdamW update.
@@ -233,5 +236,5 @@ func (o *AdamW) Load(s *State) error {
 	if err := cfg.validate(); err != nil {
 		return err
 	}
-	return o.adopt(s, AdamConfig{cfg.LR, cfg.Beta1, cfg.Beta2, cfg.Eps, 0, cfg.WeightDecay, cfg.State})
+	return o.adopt(s, AdamConfig{cfg.LR, cfg.Beta1, cfg.Beta2, cfg.Eps, 0, cfg.WeightDecay, cfg.Maximize, cfg.State})
 }

@@ -223,3 +223,31 @@ func TestPsiInitialisedAtFirstStep(t *testing.T) {
 		}
 	}
 }
+
+// Maximize with gradient −g takes exactly the steps of minimizing with g.
+func TestMaximize(t *testing.T) {
+	rng := tensor.NewRNG(4)
+	q := newQuad(rng, 9)
+	th0 := randVec(rng, 9)
+	neg := quad{h: make([]float64, 9), b: make([]float64, 9)}
+	for i := range q.h {
+		neg.h[i], neg.b[i] = -q.h[i], -q.b[i]
+	}
+	pairs := map[string][2]Optimizer{
+		"SGD": {must(NewSGD(SGDConfig{LR: 0.05, Momentum: 0.9, Nesterov: true, L2: 0.01})),
+			must(NewSGD(SGDConfig{LR: 0.05, Momentum: 0.9, Nesterov: true, L2: 0.01, Maximize: true}))},
+		"RMSprop": {must(NewRMSprop(RMSpropConfig{Momentum: 0.5, Centered: true})),
+			must(NewRMSprop(RMSpropConfig{Momentum: 0.5, Centered: true, Maximize: true}))},
+		"Adam":     {must(NewAdam(AdamConfig{LR: 0.05})), must(NewAdam(AdamConfig{LR: 0.05, Maximize: true}))},
+		"AdamW":    {must(NewAdamW(AdamWConfig{LR: 0.05})), must(NewAdamW(AdamWConfig{LR: 0.05, Maximize: true}))},
+		"INNA":     {must(NewINNA(INNAConfig{})), must(NewINNA(INNAConfig{Maximize: true}))},
+		"INNAprop": {must(NewINNAprop(INNApropConfig{LR: 0.01})), must(NewINNAprop(INNApropConfig{LR: 0.01, Maximize: true}))},
+	}
+	for name, p := range pairs {
+		a := q.run(t, p[0], tensor.Float64, th0, 20)
+		b := neg.run(t, p[1], tensor.Float64, th0, 20)
+		if !sameBits(a, b) {
+			t.Errorf("%s: maximize run differs: %v vs %v", name, b.Data64(), a.Data64())
+		}
+	}
+}

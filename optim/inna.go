@@ -14,6 +14,7 @@ type INNAConfig struct {
 	Alpha       float64   `json:"alpha"`        // α ≥ 0, friction
 	Beta        float64   `json:"beta"`         // β > 0, Hessian-driven damping
 	WeightDecay float64   `json:"weight_decay"` // λ ≥ 0, decoupled: θ ← θ(1−γλ) first
+	Maximize    bool      `json:"maximize"`     // ascend: use −g in place of g
 	State       Precision `json:"state"`        // dtype of ψ
 }
 
@@ -88,10 +89,11 @@ func (o *INNA) Load(s *State) error {
 	return nil
 }
 
-type innaCoef[C float] struct{ decay, thetaCoef, psiCoef, negLR, beta C }
+type innaCoef[C float] struct{ gsign, decay, thetaCoef, psiCoef, negLR, beta C }
 
 func newInnaCoef[C float](c INNAConfig, lr float64) innaCoef[C] {
 	return innaCoef[C]{
+		gsign:     C(gsign(c.Maximize)),
 		decay:     C(1 - lr*c.WeightDecay),
 		thetaCoef: C(c.Alpha - 1/c.Beta),
 		psiCoef:   C(1 / c.Beta),
@@ -146,6 +148,6 @@ func innaLoop[P, S, C float](p, g []P, psi []S, k innaCoef[C]) {
 		ps := C(psi[i])
 		phase := C(k.thetaCoef*th) + C(k.psiCoef*ps)
 		psi[i] = S(ps + C(k.negLR*phase))
-		p[i] = P(th + C(k.negLR*(phase+C(k.beta*C(g[i])))))
+		p[i] = P(th + C(k.negLR*(phase+C(k.beta*C(C(g[i])*k.gsign)))))
 	}
 }

@@ -16,6 +16,7 @@ type INNApropConfig struct {
 	Sigma       float64   `json:"sigma"`        // σ in [0, 1), second-moment decay
 	Eps         float64   `json:"eps"`          // ε ≥ 0, added after the square root and bias correction
 	WeightDecay float64   `json:"weight_decay"` // λ ≥ 0, decoupled: θ ← θ(1−γλ) first
+	Maximize    bool      `json:"maximize"`     // ascend: use −g in place of g
 	State       Precision `json:"state"`        // dtype of v and ψ
 }
 
@@ -111,15 +112,16 @@ func (o *INNAprop) Load(s *State) error {
 }
 
 type innapropCoef[C float] struct {
-	decay, sigma, oneMinusSigma, sqrtBC, eps, psiKeep, psiTheta, thetaKeep, s2, gScale C
+	gsign, decay, sigma, oneMinusSigma, sqrtBC, eps, psiKeep, psiTheta, thetaKeep, s2, gScale C
 }
 
 func newInnapropCoef[C float](c INNApropConfig, lr float64, t int) innapropCoef[C] {
 	a, b, wd, sigma := c.Alpha, c.Beta, c.WeightDecay, c.Sigma
 	s1 := lr * (1 - b*a) / (b - lr)
 	s2 := lr / (b - lr)
-	bc := 1 - math.Pow(sigma, float64(t))
+	bc := 1 - powi(sigma, t)
 	return innapropCoef[C]{
+		gsign:         C(gsign(c.Maximize)),
 		decay:         C(1 - lr*wd),
 		sigma:         C(sigma),
 		oneMinusSigma: C(1 - sigma),
@@ -183,7 +185,7 @@ func innapropLoop[P, S, C float](p, g []P, v, psi []S, k innapropCoef[C]) {
 	v = v[:len(p)]
 	psi = psi[:len(p)]
 	for i := range p {
-		gi := C(g[i])
+		gi := C(g[i]) * k.gsign
 		th := C(p[i]) * k.decay
 		vs := S(C(C(v[i])*k.sigma) + C(C(k.oneMinusSigma*gi)*gi))
 		v[i] = vs

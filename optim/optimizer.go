@@ -247,3 +247,39 @@ func cloneBufs(b [][]*tensor.Tensor) [][]*tensor.Tensor {
 }
 
 func ftoa(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
+
+// gsign is −1 when maximizing, else 1 (multiplying by it is exact).
+func gsign(maximize bool) float64 {
+	if maximize {
+		return -1
+	}
+	return 1
+}
+
+// powi returns xⁿ for n ≥ 0 by binary exponentiation in double-double
+// arithmetic, so that the result is the correctly rounded power (as C's
+// pow, which the Python references use for the bias corrections σᵗ and
+// βᵗ) except in astronomically rare near-halfway cases; math.Pow is off
+// by an ulp for small integer exponents such as 0.99³.
+func powi(x float64, n int) float64 {
+	rh, rl := 1.0, 0.0
+	bh, bl := x, 0.0
+	for n > 0 {
+		if n&1 == 1 {
+			rh, rl = ddMul(rh, rl, bh, bl)
+		}
+		n >>= 1
+		if n > 0 {
+			bh, bl = ddMul(bh, bl, bh, bl)
+		}
+	}
+	return rh + rl
+}
+
+// ddMul multiplies two double-double numbers.
+func ddMul(ah, al, bh, bl float64) (hi, lo float64) {
+	p := ah * bh
+	e := math.FMA(ah, bh, -p) + (float64(ah*bl) + float64(al*bh))
+	hi = p + e
+	return hi, e - (hi - p)
+}

@@ -54,7 +54,6 @@ func TestAdamReferenceSteps(t *testing.T) {
 	}
 }
 
-
 func TestSGDMomentumClosedForm(t *testing.T) {
 	// On f = ½hθ², heavy ball with b₀ = g₀ is x_{k+1} = M x_k for
 	// x_k = (θ_k, b_{k−1}), b_{−1} = 0, M = [[1−lr·h, −lr·μ], [h, μ]], so
@@ -190,24 +189,22 @@ func TestINNApropAlphaBetaOneIsRMSprop(t *testing.T) {
 		th0 := randVec(rng, n)
 		p := tensor.FromFloat64s(tensor.Float64, th0)
 		g := tensor.New(tensor.Float64, n)
-		// Independent reference: bias-corrected RMSprop written out.
-		ref := append([]float64(nil), th0...)
+		// Independent reference: bias-corrected RMSprop written out, applied
+		// at every step to the optimizer's own current θ (so that rounding
+		// differences are not amplified by the dynamics, which are far from
+		// contractive for large γβ).
 		v := make([]float64, n)
 		worst := 0.0
 		for k := 1; k <= 60; k++ {
 			q.gradInto(p, g)
-			gr := make([]float64, n)
-			for i := range ref {
-				gr[i] = q.h[i]*ref[i] + q.b[i]
-			}
+			ref := p.Float64s()
 			step1(t, o, p, g)
 			for i := range ref {
+				gi := g.Data64()[i]
 				ref[i] *= 1 - lr*wd
-				v[i] = sigma*v[i] + (1-sigma)*gr[i]*gr[i]
+				v[i] = sigma*v[i] + (1-sigma)*gi*gi
 				vhat := v[i] / (1 - math.Pow(sigma, float64(k)))
-				ref[i] -= lr * beta * gr[i] / (math.Sqrt(vhat) + 1e-8)
-			}
-			for i := range ref {
+				ref[i] -= lr * beta * gi / (math.Sqrt(vhat) + 1e-8)
 				worst = max(worst, math.Abs(p.Data64()[i]-ref[i])/math.Max(1, math.Abs(ref[i])))
 			}
 			for _, x := range o.bufs[0][1].Data64() {
@@ -216,7 +213,7 @@ func TestINNApropAlphaBetaOneIsRMSprop(t *testing.T) {
 				}
 			}
 		}
-		if worst > 1e-11 {
+		if worst > 1e-14 {
 			t.Errorf("trial %d (β=%v γ=%v σ=%v λ=%v): max relative gap to RMSprop %.3g", trial, beta, lr, sigma, wd, worst)
 		}
 	}

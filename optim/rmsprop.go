@@ -15,6 +15,7 @@ type RMSpropConfig struct {
 	Centered    bool      `json:"centered"`     // divide by the estimated variance instead of the second moment
 	WeightDecay float64   `json:"weight_decay"` // ≥ 0, decoupled: θ ← θ(1−lr·wd)
 	L2          float64   `json:"l2"`           // ≥ 0, coupled: g ← g + L2·θ (PyTorch RMSprop's weight_decay)
+	Maximize    bool      `json:"maximize"`     // ascend: use −g in place of g
 	State       Precision `json:"state"`
 }
 
@@ -105,13 +106,14 @@ func (o *RMSprop) Load(s *State) error {
 }
 
 type rmspropCoef[C float] struct {
-	l2, decay, alpha, oneMinusAlpha, eps, mu, negLR C
-	momentum, centered                              bool
+	gsign, l2, decay, alpha, oneMinusAlpha, eps, mu, negLR C
+	momentum, centered                                     bool
 }
 
 func newRMSpropCoef[C float](c RMSpropConfig, lr float64) rmspropCoef[C] {
 	return rmspropCoef[C]{
-		l2: C(c.L2), decay: C(1 - lr*c.WeightDecay), alpha: C(c.Alpha), oneMinusAlpha: C(1 - c.Alpha),
+		gsign: C(gsign(c.Maximize)),
+		l2:    C(c.L2), decay: C(1 - lr*c.WeightDecay), alpha: C(c.Alpha), oneMinusAlpha: C(1 - c.Alpha),
 		eps: C(c.Eps), mu: C(c.Momentum), negLR: C(-lr),
 		momentum: c.Momentum != 0, centered: c.Centered,
 	}
@@ -173,7 +175,7 @@ func rmspropLoop[P, S, C float](p, g []P, v, mom, avg []S, k rmspropCoef[C]) {
 	v = v[:len(p)]
 	for i := range p {
 		th := C(p[i])
-		gi := C(g[i])
+		gi := C(g[i]) * k.gsign
 		if k.l2 != 0 {
 			gi += C(k.l2 * th)
 		}

@@ -48,7 +48,7 @@ func StepDecay(lr, gamma float64, every int) (Schedule, error) {
 		return nil, fmt.Errorf("optim: StepDecay: every = %d, want > 0", every)
 	}
 	return ScheduleFunc(func(step int) float64 {
-		return lr * math.Pow(gamma, float64(max(step, 0)/every))
+		return lr * powi(gamma, max(step, 0)/every)
 	}), nil
 }
 

@@ -13,6 +13,7 @@ type SGDConfig struct {
 	Nesterov    bool      `json:"nesterov"`     // needs μ > 0 and no dampening
 	WeightDecay float64   `json:"weight_decay"` // ≥ 0, decoupled: θ ← θ(1−lr·wd)
 	L2          float64   `json:"l2"`           // ≥ 0, coupled: g ← g + L2·θ (PyTorch SGD's weight_decay)
+	Maximize    bool      `json:"maximize"`     // ascend: use −g in place of g
 	State       Precision `json:"state"`        // dtype of the momentum buffer
 }
 
@@ -98,13 +99,14 @@ func (o *SGD) Load(s *State) error {
 }
 
 type sgdCoef[C float] struct {
-	l2, decay, negLR, mu, oneMinusDamp C
-	first, nesterov                    bool
+	gsign, l2, decay, negLR, mu, oneMinusDamp C
+	first, nesterov                           bool
 }
 
 func newSGDCoef[C float](c SGDConfig, lr float64, first bool) sgdCoef[C] {
 	return sgdCoef[C]{
-		l2: C(c.L2), decay: C(1 - lr*c.WeightDecay), negLR: C(-lr),
+		gsign: C(gsign(c.Maximize)),
+		l2:    C(c.L2), decay: C(1 - lr*c.WeightDecay), negLR: C(-lr),
 		mu: C(c.Momentum), oneMinusDamp: C(1 - c.Dampening),
 		first: first, nesterov: c.Nesterov,
 	}
@@ -153,7 +155,7 @@ func sgdLoop[P, C float](p, g []P, k sgdCoef[C]) {
 	g = g[:len(p)]
 	for i := range p {
 		th := C(p[i])
-		d := C(g[i])
+		d := C(g[i]) * k.gsign
 		if k.l2 != 0 {
 			d += C(k.l2 * th)
 		}
@@ -166,7 +168,7 @@ func sgdMomentumLoop[P, S, C float](p, g []P, buf []S, k sgdCoef[C]) {
 	buf = buf[:len(p)]
 	for i := range p {
 		th := C(p[i])
-		d := C(g[i])
+		d := C(g[i]) * k.gsign
 		if k.l2 != 0 {
 			d += C(k.l2 * th)
 		}
