@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/gradus-ml/gradus/ad"
@@ -395,4 +396,42 @@ func ExampleMaximum() {
 	// split: ∂a = 0.5, ∂b = 0.5
 	// first: ∂a = 1, ∂b = 0
 	// last: ∂a = 0, ∂b = 1
+}
+
+// TestPoliciesConcurrent: two goroutines differentiate the same program
+// under different policies at once; each gets its own choice and counts.
+func TestPoliciesConcurrent(t *testing.T) {
+	x := tensor.FromFloat64s(tensor.Float64, []float64{0, -1, 0, 2})
+	f := func(xs ...*ad.Var) *ad.Var {
+		return ad.Sum(ad.Add(ad.Relu(xs[0]), ad.Abs(xs[0])), nil, false)
+	}
+	pols := []ad.Policy{{ReLU0: 0, Abs0: -1}, {ReLU0: 1, Abs0: 0.5}}
+	errs := make(chan string, 2*len(pols))
+	var wg sync.WaitGroup
+	for _, pol := range pols {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 50 {
+				st := &ad.Stats{}
+				gs, err := ad.Grad(f, []*ad.Var{ad.Const(x)}, &ad.Options{Policy: pol, Stats: st})
+				if err != nil {
+					errs <- err.Error()
+					return
+				}
+				want := []float64{pol.ReLU0 + pol.Abs0, -1, pol.ReLU0 + pol.Abs0, 2}
+				for i, w := range want {
+					if gs[0].Value().AtFlat(i) != w || st.Kinks["relu"] != 2 || st.Kinks["abs"] != 2 {
+						errs <- fmt.Sprintf("policy %+v: grad %v, kinks %v", pol, gs[0].Value(), st.Kinks)
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
 }
