@@ -26,8 +26,8 @@ const (
 // A zero-dimensional tensor prints its scalar, an empty tensor its shape.
 // Numbers are printed with the fewest digits (at most 8 after the point)
 // that identify every shown value in t's dtype, in positional notation, or
-// in scientific notation when the magnitudes span a range wider than
-// [1e-4, 1e8). Fmt's %v and %s use String.
+// in scientific notation when a magnitude reaches 1e8 or a non-integer
+// one is below 1e-4. Fmt's %v and %s use String.
 func (t *Tensor) String() string {
 	if t == nil {
 		return "tensor(nil)"
@@ -133,11 +133,11 @@ func (p *printer) chooseFormat() {
 		if a != 0 {
 			minAbs = min(minAbs, a)
 		}
-		if v != math.Trunc(v) || a >= 1e16 {
+		if v != math.Trunc(v) {
 			p.mode = 'f'
 		}
 	}
-	if p.mode == 'f' && (maxAbs >= 1e8 || minAbs < 1e-4) {
+	if maxAbs >= 1e8 || (p.mode == 'f' && minAbs < 1e-4) {
 		p.mode = 'e'
 	}
 	if p.mode != 'd' {
@@ -186,7 +186,12 @@ func (p *printer) number(v float64) string {
 	case 'd':
 		return strconv.FormatFloat(v, 'f', 0, 64)
 	case 'e':
-		return strconv.FormatFloat(v, 'e', p.decimals, 64)
+		s := strconv.FormatFloat(v, 'e', p.decimals, 64)
+		if p.decimals == 0 { // 1.e+09, as NumPy prints it
+			i := strings.IndexByte(s, 'e')
+			s = s[:i] + "." + s[i:]
+		}
+		return s
 	}
 	// positional: the fewest digits for this value, so that the points
 	// align and trailing zeros become spaces, as in NumPy

@@ -203,6 +203,17 @@ func TestArgMaxArgMin(t *testing.T) {
 	}
 }
 
+func TestMaxMinNaN(t *testing.T) {
+	nan := math.NaN()
+	for _, d := range allDTypes {
+		x := FromFloat64s(d, []float64{nan, 1, 2, 3, nan, 0, 4, 5, 6}, 3, 3)
+		checkValues(t, fmt.Sprintf("%v Max rows", d), Max(x, []int{1}, false), []int{3}, []float64{nan, nan, 6}, 0)
+		checkValues(t, fmt.Sprintf("%v Min rows", d), Min(x, []int{1}, false), []int{3}, []float64{nan, nan, 4}, 0)
+		checkValues(t, fmt.Sprintf("%v Max cols", d), Max(x, []int{0}, false), []int{3}, []float64{nan, nan, 6}, 0)
+		checkValues(t, fmt.Sprintf("%v Min cols", d), Min(x, []int{0}, true), []int{1, 3}, []float64{nan, nan, 0}, 0)
+	}
+}
+
 func TestReduceEmptyAndErrors(t *testing.T) {
 	e := New(Float32, 0, 3)
 	checkValues(t, "Sum over empty axis", Sum(e, []int{0}, false), []int{3}, []float64{0, 0, 0}, 0)
