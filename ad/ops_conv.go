@@ -1,0 +1,574 @@
+package ad
+
+import (
+	"fmt"
+	"math/bits"
+	"slices"
+	"sync"
+
+	"github.com/gradus-ml/gradus/internal/kernels"
+	"github.com/gradus-ml/gradus/tensor"
+)
+
+// Convolution primitives: conv2d of an NCHW input with an OIHW weight, and
+// the two bilinear maps its derivative is made of, conv2d_input_grad (the
+// transposed convolution, Wᵀ applied to an output cotangent) and
+// conv2d_weight_grad (the correlation of the input with an output
+// cotangent). With C(x, w) the convolution, I(g, w) the input gradient and
+// W(x, g) the weight gradient, the three are related by
+//
+//	⟨C(x, w), g⟩ = ⟨x, I(g, w)⟩ = ⟨w, W(x, g)⟩,
+//
+// so every rule of each is written with the others and derivatives of any
+// order close over the three primitives.
+//
+// The kernels lower the convolution to one matrix product by im2col: the
+// columns matrix has a row per (input channel, kernel row, kernel column)
+// and a column per (sample, output row, output column); the forward
+// product is W[O, C·KH·KW]·cols, the input gradient col2im(Wᵀ·G) and the
+// weight gradient G·colsᵀ, with G the output cotangent as [O, N·OH·OW].
+// Float64 runs in float64; the other dtypes run in float32 and 16-bit
+// results are rounded once. Columns matrices come from a scratch pool, and
+// the columns the forward pass built are handed to the weight gradient of
+// the same application instead of being built again.
+
+// Conv2dOptions are the geometry of a 2-D convolution, per spatial axis
+// (height, width). Zero Stride and Dilation entries mean 1.
+type Conv2dOptions struct {
+	Stride   [2]int
+	Padding  [2]int
+	Dilation [2]int
+}
+
+// normalized returns o with zero strides and dilations set to 1; it panics
+// on negative entries.
+func (o Conv2dOptions) normalized(op string) Conv2dOptions {
+	for i := 0; i < 2; i++ {
+		if o.Stride[i] == 0 {
+			o.Stride[i] = 1
+		}
+		if o.Dilation[i] == 0 {
+			o.Dilation[i] = 1
+		}
+		if o.Stride[i] < 0 || o.Dilation[i] < 0 || o.Padding[i] < 0 {
+			panic(fmt.Sprintf("ad.%s: negative stride, padding or dilation in %+v", op, o))
+		}
+	}
+	return o
+}
+
+// convGeom is the geometry of one convolution.
+type convGeom struct {
+	n, c, h, w     int // input
+	o, kh, kw      int // weight (and c)
+	oh, ow         int // output spatial size
+	sh, sw, ph, pw int
+	dh, dw         int
+}
+
+func (g convGeom) p() int   { return g.oh * g.ow }
+func (g convGeom) ckk() int { return g.c * g.kh * g.kw }
+func (g convGeom) np() int  { return g.n * g.oh * g.ow }
+
+// newConvGeom checks the input and weight shapes and returns the geometry.
+func newConvGeom(op string, xs, ws []int, o Conv2dOptions) convGeom {
+	if len(xs) != 4 || len(ws) != 4 {
+		panic(fmt.Sprintf("ad.%s: input %v and weight %v must be [N, C, H, W] and [O, C, KH, KW]", op, xs, ws))
+	}
+	if xs[1] != ws[1] {
+		panic(fmt.Sprintf("ad.%s: input %v has %d channels, weight %v expects %d", op, xs, xs[1], ws, ws[1]))
+	}
+	g := convGeom{n: xs[0], c: xs[1], h: xs[2], w: xs[3], o: ws[0], kh: ws[2], kw: ws[3],
+		sh: o.Stride[0], sw: o.Stride[1], ph: o.Padding[0], pw: o.Padding[1], dh: o.Dilation[0], dw: o.Dilation[1]}
+	eh := g.dh*(g.kh-1) + 1
+	ew := g.dw*(g.kw-1) + 1
+	if g.kh < 1 || g.kw < 1 || g.h+2*g.ph < eh || g.w+2*g.pw < ew {
+		panic(fmt.Sprintf("ad.%s: kernel %v (dilation %v) does not fit input %v with padding %v", op, ws[2:], o.Dilation, xs, o.Padding))
+	}
+	g.oh = (g.h+2*g.ph-eh)/g.sh + 1
+	g.ow = (g.w+2*g.pw-ew)/g.sw + 1
+	return g
+}
+
+// convParams are the parameters of the three convolution primitives: the
+// geometry options, the shape of the input (input gradient) or weight
+// (weight gradient) produced, and the columns cache linking a forward
+// application to its weight gradient.
+type convParams struct {
+	opt   Conv2dOptions
+	shape []int
+	cache *colsCache
+}
+
+// colsCache holds the columns matrix the forward evaluation built for
+// input x, for the weight gradient of the same application to take (once).
+type colsCache struct {
+	mu   sync.Mutex
+	x    *tensor.Tensor
+	cols any // []float32 or []float64 from the scratch pool
+}
+
+// take returns the cached columns of x, if any, and empties the cache.
+func (c *colsCache) take(x *tensor.Tensor) any {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.x != x || c.cols == nil {
+		return nil
+	}
+	cols := c.cols
+	c.x, c.cols = nil, nil
+	return cols
+}
+
+func (c *colsCache) put(x *tensor.Tensor, cols any) {
+	c.mu.Lock()
+	c.x, c.cols = x, cols
+	c.mu.Unlock()
+}
+
+var conv2dPrim, conv2dInputGradPrim, conv2dWeightGradPrim *Prim
+
+// convFlops returns a Flops function for a convolution primitive whose
+// geometry geo reads from its inputs and parameters: each of the three is
+// one product of the same volume, and each rule is two of them.
+func convFlops(geo func(in []*tensor.Tensor, cp convParams) convGeom) func([]*tensor.Tensor, *tensor.Tensor, any) Cost {
+	return func(in []*tensor.Tensor, _ *tensor.Tensor, p any) Cost {
+		g := geo(in, p.(convParams))
+		f := 2 * float64(g.o) * float64(g.ckk()) * float64(g.np())
+		return Cost{Fwd: f, JVP: 2 * f, VJP: 2 * f}
+	}
+}
+
+func init() {
+	conv2dPrim = register(&Prim{
+		Name: "conv2d",
+		Eval: func(in []*tensor.Tensor, p any) *tensor.Tensor {
+			cp := p.(convParams)
+			return conv2dTensor(in[0], in[1], cp.opt, cp.cache)
+		},
+		JVP: func(c *Call, t []*Var) *Var {
+			o := c.Params.(convParams).opt
+			var r *Var
+			if t[0] != nil {
+				r = Conv2d(t[0], c.In[1], o)
+			}
+			if t[1] != nil {
+				r = plus(r, Conv2d(c.In[0], t[1], o))
+			}
+			return r
+		},
+		VJP: func(c *Call, g *Var) []*Var {
+			cp := c.Params.(convParams)
+			x, w := c.In[0], c.In[1]
+			gx := Conv2dInputGrad(g, w, x.Shape(), cp.opt)
+			gw := Apply(conv2dWeightGradPrim, convParams{cp.opt, slices.Clone(w.Shape()), cp.cache}, x, g)
+			return []*Var{gx, gw}
+		},
+		Flops: convFlops(func(in []*tensor.Tensor, cp convParams) convGeom {
+			return newConvGeom("conv2d", in[0].Shape(), in[1].Shape(), cp.opt)
+		}),
+	})
+	conv2dInputGradPrim = register(&Prim{
+		Name: "conv2d_input_grad",
+		Eval: func(in []*tensor.Tensor, p any) *tensor.Tensor {
+			cp := p.(convParams)
+			return conv2dInputGradTensor(in[0], in[1], cp.shape, cp.opt)
+		},
+		// I(g, w) is bilinear
+		JVP: func(c *Call, t []*Var) *Var {
+			cp := c.Params.(convParams)
+			var r *Var
+			if t[0] != nil {
+				r = Conv2dInputGrad(t[0], c.In[1], cp.shape, cp.opt)
+			}
+			if t[1] != nil {
+				r = plus(r, Conv2dInputGrad(c.In[0], t[1], cp.shape, cp.opt))
+			}
+			return r
+		},
+		// ⟨h, I(g, w)⟩ = ⟨C(h, w), g⟩ = ⟨W(h, g), w⟩
+		VJP: func(c *Call, h *Var) []*Var {
+			cp := c.Params.(convParams)
+			g, w := c.In[0], c.In[1]
+			return []*Var{Conv2d(h, w, cp.opt), Conv2dWeightGrad(h, g, w.Shape(), cp.opt)}
+		},
+		Flops: convFlops(func(in []*tensor.Tensor, cp convParams) convGeom {
+			return newConvGeom("conv2d_input_grad", cp.shape, in[1].Shape(), cp.opt)
+		}),
+	})
+	conv2dWeightGradPrim = register(&Prim{
+		Name: "conv2d_weight_grad",
+		Eval: func(in []*tensor.Tensor, p any) *tensor.Tensor {
+			cp := p.(convParams)
+			return conv2dWeightGradTensor(in[0], in[1], cp.shape, cp.opt, cp.cache)
+		},
+		// W(x, g) is bilinear
+		JVP: func(c *Call, t []*Var) *Var {
+			cp := c.Params.(convParams)
+			var r *Var
+			if t[0] != nil {
+				r = Conv2dWeightGrad(t[0], c.In[1], cp.shape, cp.opt)
+			}
+			if t[1] != nil {
+				r = plus(r, Conv2dWeightGrad(c.In[0], t[1], cp.shape, cp.opt))
+			}
+			return r
+		},
+		// ⟨k, W(x, g)⟩ = ⟨x, I(g, k)⟩ = ⟨C(x, k), g⟩
+		VJP: func(c *Call, k *Var) []*Var {
+			cp := c.Params.(convParams)
+			x, g := c.In[0], c.In[1]
+			return []*Var{Conv2dInputGrad(g, k, x.Shape(), cp.opt), Conv2d(x, k, cp.opt)}
+		},
+		Flops: convFlops(func(in []*tensor.Tensor, cp convParams) convGeom {
+			return newConvGeom("conv2d_weight_grad", in[0].Shape(), cp.shape, cp.opt)
+		}),
+	})
+}
+
+// Conv2d returns the 2-D cross-correlation of x [N, C, H, W] with the
+// weight w [O, C, KH, KW] (no groups, no bias), as torch.nn.functional.conv2d:
+// y[n, o, i, j] = Σ_{c, a, b} w[o, c, a, b]·x[n, c, i·sh − ph + a·dh, j·sw − pw + b·dw]
+// with zeros outside x. The output is [N, O, OH, OW] with
+// OH = ⌊(H + 2·ph − dh·(KH − 1) − 1)/sh⌋ + 1 (and OW alike). It panics if
+// the shapes or dtypes do not fit.
+func Conv2d(x, w *Var, o Conv2dOptions) *Var {
+	o = o.normalized("Conv2d")
+	newConvGeom("Conv2d", x.Shape(), w.Shape(), o)
+	if x.DType() != w.DType() {
+		panic(fmt.Sprintf("ad.Conv2d: dtypes %v and %v differ", x.DType(), w.DType()))
+	}
+	var cache *colsCache
+	if x.tr != nil || w.tr != nil {
+		cache = &colsCache{}
+	}
+	return Apply(conv2dPrim, convParams{opt: o, cache: cache}, x, w)
+}
+
+// Conv2dInputGrad returns the derivative of Conv2d with respect to its
+// input applied to an output cotangent g [N, O, OH, OW]: the transposed
+// convolution of g with w [O, C, KH, KW] onto an input of shape inShape
+// [N, C, H, W] (torch.nn.grad.conv2d_input). It panics if the shapes do not
+// fit.
+func Conv2dInputGrad(g, w *Var, inShape []int, o Conv2dOptions) *Var {
+	o = o.normalized("Conv2dInputGrad")
+	geo := newConvGeom("Conv2dInputGrad", inShape, w.Shape(), o)
+	if gs := g.Shape(); len(gs) != 4 || gs[0] != geo.n || gs[1] != geo.o || gs[2] != geo.oh || gs[3] != geo.ow {
+		panic(fmt.Sprintf("ad.Conv2dInputGrad: cotangent %v does not match input %v and weight %v (want [%d, %d, %d, %d])", gs, inShape, w.Shape(), geo.n, geo.o, geo.oh, geo.ow))
+	}
+	if g.DType() != w.DType() {
+		panic(fmt.Sprintf("ad.Conv2dInputGrad: dtypes %v and %v differ", g.DType(), w.DType()))
+	}
+	return Apply(conv2dInputGradPrim, convParams{opt: o, shape: slices.Clone(inShape)}, g, w)
+}
+
+// Conv2dWeightGrad returns the derivative of Conv2d with respect to its
+// weight applied to an output cotangent g: the correlation of x
+// [N, C, H, W] with g [N, O, OH, OW], shaped wShape [O, C, KH, KW]
+// (torch.nn.grad.conv2d_weight). It panics if the shapes do not fit.
+func Conv2dWeightGrad(x, g *Var, wShape []int, o Conv2dOptions) *Var {
+	o = o.normalized("Conv2dWeightGrad")
+	geo := newConvGeom("Conv2dWeightGrad", x.Shape(), wShape, o)
+	if gs := g.Shape(); len(gs) != 4 || gs[0] != geo.n || gs[1] != geo.o || gs[2] != geo.oh || gs[3] != geo.ow {
+		panic(fmt.Sprintf("ad.Conv2dWeightGrad: cotangent %v does not match input %v and weight %v (want [%d, %d, %d, %d])", gs, x.Shape(), wShape, geo.n, geo.o, geo.oh, geo.ow))
+	}
+	if g.DType() != x.DType() {
+		panic(fmt.Sprintf("ad.Conv2dWeightGrad: dtypes %v and %v differ", x.DType(), g.DType()))
+	}
+	return Apply(conv2dWeightGradPrim, convParams{opt: o, shape: slices.Clone(wShape)}, x, g)
+}
+
+// ---- tensor kernels ----
+
+// conv2dTensor evaluates the convolution; with a cache it leaves the
+// columns there for the weight gradient.
+func conv2dTensor(x, w *tensor.Tensor, o Conv2dOptions, cache *colsCache) *tensor.Tensor {
+	g := newConvGeom("conv2d", x.Shape(), w.Shape(), o)
+	if x.DType() == tensor.Float64 {
+		out := make([]float64, g.n*g.o*g.p())
+		cols := convForward(x.Data64(), w.Data64(), g, out)
+		keepCols(cache, x, cols)
+		return tensor.Wrap64(out, g.n, g.o, g.oh, g.ow)
+	}
+	out := make([]float32, g.n*g.o*g.p())
+	cols := convForward(x.Data32(), w.Data32(), g, out)
+	keepCols(cache, x, cols)
+	return wrap32(x.DType(), out, g.n, g.o, g.oh, g.ow)
+}
+
+func keepCols[T float32 | float64](cache *colsCache, x *tensor.Tensor, cols []T) {
+	if cache == nil {
+		putScratch(cols)
+		return
+	}
+	cache.put(x, cols)
+}
+
+// wrap32 wraps float32 results as dtype d, rounding 16-bit dtypes.
+func wrap32(d tensor.DType, data []float32, shape ...int) *tensor.Tensor {
+	t := tensor.Wrap32(tensor.Float32, data, shape...)
+	if d != tensor.Float32 {
+		t = t.AsType(d)
+	}
+	return t
+}
+
+func conv2dInputGradTensor(gt, w *tensor.Tensor, inShape []int, o Conv2dOptions) *tensor.Tensor {
+	g := newConvGeom("conv2d_input_grad", inShape, w.Shape(), o)
+	if gt.DType() == tensor.Float64 {
+		dx := make([]float64, g.n*g.c*g.h*g.w)
+		convInputGrad(gt.Data64(), w.Data64(), g, dx)
+		return tensor.Wrap64(dx, inShape...)
+	}
+	dx := make([]float32, g.n*g.c*g.h*g.w)
+	convInputGrad(gt.Data32(), w.Data32(), g, dx)
+	return wrap32(gt.DType(), dx, inShape...)
+}
+
+func conv2dWeightGradTensor(x, gt *tensor.Tensor, wShape []int, o Conv2dOptions, cache *colsCache) *tensor.Tensor {
+	g := newConvGeom("conv2d_weight_grad", x.Shape(), wShape, o)
+	cached := cache.take(x)
+	if x.DType() == tensor.Float64 {
+		dw := make([]float64, g.o*g.ckk())
+		cols, _ := cached.([]float64)
+		convWeightGrad(x.Data64(), gt.Data64(), g, cols, dw)
+		return tensor.Wrap64(dw, wShape...)
+	}
+	dw := make([]float32, g.o*g.ckk())
+	cols, _ := cached.([]float32)
+	convWeightGrad(x.Data32(), gt.Data32(), g, cols, dw)
+	return wrap32(x.DType(), dw, wShape...)
+}
+
+// convForward computes out [N, O, P] = W·cols and returns the columns (from
+// the scratch pool; the caller keeps or returns them).
+func convForward[T float32 | float64](x, w []T, g convGeom, out []T) []T {
+	np, ckk, p := g.np(), g.ckk(), g.p()
+	cols := getScratch[T](ckk * np)
+	im2col(x, g, cols)
+	if g.n == 1 {
+		gemmT(false, false, g.o, np, ckk, w, ckk, cols, np, 0, out, np)
+		return cols
+	}
+	tmp := getScratch[T](g.o * np)
+	gemmT(false, false, g.o, np, ckk, w, ckk, cols, np, 0, tmp, np)
+	// [O, N, P] → [N, O, P]
+	for o := 0; o < g.o; o++ {
+		for n := 0; n < g.n; n++ {
+			copy(out[(n*g.o+o)*p:][:p], tmp[o*np+n*p:][:p])
+		}
+	}
+	putScratch(tmp)
+	return cols
+}
+
+// toONP returns the cotangent [N, O, P] as [O, N·P] (a scratch buffer, or
+// gt itself when N = 1) and whether it is scratch.
+func toONP[T float32 | float64](gt []T, g convGeom) ([]T, bool) {
+	if g.n == 1 {
+		return gt, false
+	}
+	np, p := g.np(), g.p()
+	g2 := getScratch[T](g.o * np)
+	for n := 0; n < g.n; n++ {
+		for o := 0; o < g.o; o++ {
+			copy(g2[o*np+n*p:][:p], gt[(n*g.o+o)*p:][:p])
+		}
+	}
+	return g2, true
+}
+
+// convInputGrad accumulates col2im(Wᵀ·G) into dx (zeroed by the caller).
+func convInputGrad[T float32 | float64](gt, w []T, g convGeom, dx []T) {
+	np, ckk := g.np(), g.ckk()
+	g2, scratch := toONP(gt, g)
+	dcols := getScratch[T](ckk * np)
+	gemmT(true, false, ckk, np, g.o, w, ckk, g2, np, 0, dcols, np)
+	if scratch {
+		putScratch(g2)
+	}
+	col2im(dcols, g, dx)
+	putScratch(dcols)
+}
+
+// convWeightGrad computes dw = G·colsᵀ, building the columns unless given
+// (given columns are returned to the scratch pool).
+func convWeightGrad[T float32 | float64](x, gt []T, g convGeom, cols []T, dw []T) {
+	np, ckk := g.np(), g.ckk()
+	if cols == nil {
+		cols = getScratch[T](ckk * np)
+		im2col(x, g, cols)
+	}
+	g2, scratch := toONP(gt, g)
+	gemmT(false, true, g.o, ckk, np, g2, np, cols, np, 0, dw, ckk)
+	if scratch {
+		putScratch(g2)
+	}
+	putScratch(cols)
+}
+
+// outRange returns the output columns [lo, hi) whose input column
+// ox·s + off lies in [0, w).
+func outRange(off, s, w, ow int) (lo, hi int) {
+	if off < 0 {
+		lo = (-off + s - 1) / s
+	}
+	if w-off > 0 {
+		hi = (w - off + s - 1) / s
+	}
+	hi = min(hi, ow)
+	lo = min(lo, hi)
+	return lo, hi
+}
+
+// im2col fills cols [C·KH·KW, N·OH·OW] from x [N, C, H, W].
+func im2col[T float32 | float64](x []T, g convGeom, cols []T) {
+	np, p, hw := g.np(), g.p(), g.h*g.w
+	parallelFor(g.ckk(), func(r int) {
+		c, i, j := r/(g.kh*g.kw), r/g.kw%g.kh, r%g.kw
+		row := cols[r*np:][:np]
+		off := j*g.dw - g.pw
+		lo, hi := outRange(off, g.sw, g.w, g.ow)
+		for n := 0; n < g.n; n++ {
+			xc := x[(n*g.c+c)*hw:][:hw]
+			dst := row[n*p:][:p]
+			for oy := 0; oy < g.oh; oy++ {
+				d := dst[oy*g.ow:][:g.ow]
+				iy := oy*g.sh - g.ph + i*g.dh
+				if iy < 0 || iy >= g.h {
+					clear(d)
+					continue
+				}
+				xr := xc[iy*g.w:][:g.w]
+				clear(d[:lo])
+				clear(d[hi:])
+				if g.sw == 1 {
+					copy(d[lo:hi], xr[lo+off:hi+off])
+				} else {
+					for ox := lo; ox < hi; ox++ {
+						d[ox] = xr[ox*g.sw+off]
+					}
+				}
+			}
+		}
+	})
+}
+
+// col2im adds cols [C·KH·KW, N·OH·OW] into dx [N, C, H, W]: the adjoint of
+// im2col.
+func col2im[T float32 | float64](cols []T, g convGeom, dx []T) {
+	np, p, hw := g.np(), g.p(), g.h*g.w
+	parallelFor(g.c, func(c int) {
+		for i := 0; i < g.kh; i++ {
+			for j := 0; j < g.kw; j++ {
+				row := cols[((c*g.kh+i)*g.kw+j)*np:][:np]
+				off := j*g.dw - g.pw
+				lo, hi := outRange(off, g.sw, g.w, g.ow)
+				for n := 0; n < g.n; n++ {
+					xc := dx[(n*g.c+c)*hw:][:hw]
+					src := row[n*p:][:p]
+					for oy := 0; oy < g.oh; oy++ {
+						iy := oy*g.sh - g.ph + i*g.dh
+						if iy < 0 || iy >= g.h {
+							continue
+						}
+						s := src[oy*g.ow:][:g.ow]
+						xr := xc[iy*g.w:][:g.w]
+						if g.sw == 1 {
+							xs := xr[lo+off : hi+off]
+							for k, v := range s[lo:hi] {
+								xs[k] += v
+							}
+						} else {
+							for ox := lo; ox < hi; ox++ {
+								xr[ox*g.sw+off] += s[ox]
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// gemmT is C = op(A)·op(B) + beta·C in T.
+func gemmT[T float32 | float64](ta, tb bool, m, n, k int, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	switch a := any(a).(type) {
+	case []float64:
+		kernels.Gemm64(ta, tb, m, n, k, 1, a, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
+	case []float32:
+		kernels.Gemm32(ta, tb, m, n, k, 1, a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
+	}
+}
+
+// parallelFor runs f(0), …, f(n−1) on up to kernels.Threads() goroutines.
+// The calls must write disjoint memory.
+func parallelFor(n int, f func(i int)) {
+	t := min(kernels.Threads(), n)
+	if t <= 1 {
+		for i := 0; i < n; i++ {
+			f(i)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	next := 0
+	for w := 0; w < t; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				mu.Lock()
+				i := next
+				next++
+				mu.Unlock()
+				if i >= n {
+					return
+				}
+				f(i)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// Scratch buffers for the columns matrices and transposed cotangents,
+// pooled by power-of-two capacity. The pools hold memory only; no result
+// depends on them.
+var scratch32, scratch64 [64]sync.Pool
+
+func scratchPool[T float32 | float64](n int) (*sync.Pool, int) {
+	b := bits.Len(uint(n - 1))
+	if _, ok := any(*new(T)).(float64); ok {
+		return &scratch64[b], 1 << b
+	}
+	return &scratch32[b], 1 << b
+}
+
+// getScratch returns a slice of length n with unspecified contents.
+func getScratch[T float32 | float64](n int) []T {
+	if n == 0 {
+		return nil
+	}
+	pool, c := scratchPool[T](n)
+	if v := pool.Get(); v != nil {
+		return (*(v.(*[]T)))[:n]
+	}
+	return make([]T, n, c)
+}
+
+// putScratch returns s, from getScratch, to the pool.
+func putScratch[T float32 | float64](s []T) {
+	if cap(s) == 0 {
+		return
+	}
+	pool, c := scratchPool[T](cap(s))
+	if c != cap(s) {
+		return
+	}
+	pool.Put(&s)
+}

@@ -1,0 +1,196 @@
+package ad_test
+
+import (
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/gradus-ml/gradus/ad"
+	"github.com/gradus-ml/gradus/ad/check"
+	"github.com/gradus-ml/gradus/tensor"
+)
+
+// directConv2d is the definition of the convolution as seven nested loops,
+// in float64.
+func directConv2d(x, w *tensor.Tensor, o ad.Conv2dOptions) *tensor.Tensor {
+	for i := 0; i < 2; i++ {
+		if o.Stride[i] == 0 {
+			o.Stride[i] = 1
+		}
+		if o.Dilation[i] == 0 {
+			o.Dilation[i] = 1
+		}
+	}
+	xs, ws := x.Shape(), w.Shape()
+	n, c, h, wd := xs[0], xs[1], xs[2], xs[3]
+	oc, kh, kw := ws[0], ws[2], ws[3]
+	oh := (h+2*o.Padding[0]-o.Dilation[0]*(kh-1)-1)/o.Stride[0] + 1
+	ow := (wd+2*o.Padding[1]-o.Dilation[1]*(kw-1)-1)/o.Stride[1] + 1
+	out := tensor.Zeros(tensor.Float64, n, oc, oh, ow)
+	for b := 0; b < n; b++ {
+		for k := 0; k < oc; k++ {
+			for i := 0; i < oh; i++ {
+				for j := 0; j < ow; j++ {
+					s := 0.0
+					for ch := 0; ch < c; ch++ {
+						for a := 0; a < kh; a++ {
+							for e := 0; e < kw; e++ {
+								y := i*o.Stride[0] - o.Padding[0] + a*o.Dilation[0]
+								z := j*o.Stride[1] - o.Padding[1] + e*o.Dilation[1]
+								if y < 0 || y >= h || z < 0 || z >= wd {
+									continue
+								}
+								s += w.At(k, ch, a, e) * x.At(b, ch, y, z)
+							}
+						}
+					}
+					out.Set(s, b, k, i, j)
+				}
+			}
+		}
+	}
+	return out
+}
+
+var convCases = []struct {
+	name   string
+	xs, ws []int
+	opt    ad.Conv2dOptions
+}{
+	{"plain", []int{2, 3, 6, 5}, []int{4, 3, 3, 3}, ad.Conv2dOptions{}},
+	{"stride2_pad1_dil2", []int{2, 2, 7, 8}, []int{3, 2, 3, 3}, ad.Conv2dOptions{Stride: [2]int{2, 2}, Padding: [2]int{1, 1}, Dilation: [2]int{2, 2}}},
+	{"mixed", []int{1, 2, 9, 6}, []int{2, 2, 2, 3}, ad.Conv2dOptions{Stride: [2]int{3, 1}, Padding: [2]int{2, 0}, Dilation: [2]int{1, 2}}},
+	{"1x1_stride2", []int{3, 4, 5, 5}, []int{2, 4, 1, 1}, ad.Conv2dOptions{Stride: [2]int{2, 2}}},
+	{"pad_exceeds", []int{1, 1, 2, 2}, []int{1, 1, 3, 3}, ad.Conv2dOptions{Padding: [2]int{2, 2}, Stride: [2]int{2, 1}}},
+}
+
+func TestConv2dMatchesDirectLoops(t *testing.T) {
+	g := tensor.NewRNG(11)
+	for _, c := range convCases {
+		for _, d := range []tensor.DType{tensor.Float64, tensor.Float32, tensor.BFloat16} {
+			x, w := g.Normal(d, c.xs...), g.Normal(d, c.ws...)
+			want := directConv2d(x.AsType(tensor.Float64), w.AsType(tensor.Float64), c.opt)
+			got := ad.Conv2d(ad.Const(x), ad.Const(w), c.opt).Value()
+			if got.DType() != d {
+				t.Fatalf("%s %v: dtype %v", c.name, d, got.DType())
+			}
+			tol := map[tensor.DType]float64{tensor.Float64: 1e-12, tensor.Float32: 1e-5, tensor.BFloat16: 3e-2}[d]
+			assertClose(t, fmt.Sprintf("%s %v", c.name, d), got, want, tol)
+		}
+	}
+}
+
+// assertClose compares got with want elementwise, relative to max(1, |want|).
+func assertClose(t *testing.T, name string, got, want *tensor.Tensor, tol float64) {
+	t.Helper()
+	if fmt.Sprint(got.Shape()) != fmt.Sprint(want.Shape()) {
+		t.Fatalf("%s: shape %v, want %v", name, got.Shape(), want.Shape())
+	}
+	for i := 0; i < want.Size(); i++ {
+		a, b := got.AtFlat(i), want.AtFlat(i)
+		if math.Abs(a-b) > tol*math.Max(1, math.Abs(b)) {
+			t.Fatalf("%s: element %d is %v, want %v", name, i, a, b)
+		}
+	}
+}
+
+func TestConv2dDerivatives(t *testing.T) {
+	g := tensor.NewRNG(12)
+	for _, c := range convCases {
+		x, w := g.Normal(tensor.Float64, c.xs...), g.Normal(tensor.Float64, c.ws...)
+		f := func(v ...*ad.Var) *ad.Var { return ad.Conv2d(v[0], v[1], c.opt) }
+		if err := check.All(f, []*tensor.Tensor{x, w}, &check.Options{Name: "conv2d " + c.name}); err != nil {
+			t.Error(err)
+		}
+		// the two derivative primitives on their own
+		y := ad.Conv2d(ad.Const(x), ad.Const(w), c.opt).Value()
+		gy := g.Normal(tensor.Float64, y.Shape()...)
+		fi := func(v ...*ad.Var) *ad.Var { return ad.Conv2dInputGrad(v[0], v[1], c.xs, c.opt) }
+		if err := check.All(fi, []*tensor.Tensor{gy, w}, &check.Options{Name: "conv2d_input_grad " + c.name}); err != nil {
+			t.Error(err)
+		}
+		fw := func(v ...*ad.Var) *ad.Var { return ad.Conv2dWeightGrad(v[0], v[1], c.ws, c.opt) }
+		if err := check.All(fw, []*tensor.Tensor{x, gy}, &check.Options{Name: "conv2d_weight_grad " + c.name}); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// A nonlinear function of a convolution checks the second-order rules with
+// nonzero curvature.
+func TestConv2dSecondOrderComposite(t *testing.T) {
+	g := tensor.NewRNG(13)
+	c := convCases[1]
+	x, w := g.Normal(tensor.Float64, c.xs...), g.Normal(tensor.Float64, c.ws...)
+	f := func(v ...*ad.Var) *ad.Var {
+		y := ad.Conv2d(v[0], v[1], c.opt)
+		return ad.Sum(ad.Tanh(y), nil, false)
+	}
+	if err := check.SecondOrder(f, []*tensor.Tensor{x, w}, &check.Options{Name: "tanh∘conv2d", Atol: 1e-7}); err != nil {
+		t.Error(err)
+	}
+}
+
+// The adjoint identities hold exactly (up to rounding) in float32 too.
+func TestConv2dAdjointIdentities(t *testing.T) {
+	g := tensor.NewRNG(14)
+	for _, c := range convCases {
+		for _, d := range []tensor.DType{tensor.Float64, tensor.Float32} {
+			x, w := g.Normal(d, c.xs...), g.Normal(d, c.ws...)
+			y := ad.Conv2d(ad.Const(x), ad.Const(w), c.opt).Value()
+			gy := g.Normal(d, y.Shape()...)
+			ix := ad.Conv2dInputGrad(ad.Const(gy), ad.Const(w), c.xs, c.opt).Value()
+			wg := ad.Conv2dWeightGrad(ad.Const(x), ad.Const(gy), c.ws, c.opt).Value()
+			dot := func(a, b *tensor.Tensor) float64 { return tensor.Sum(tensor.Mul(a, b), nil, false).Item() }
+			a, b, e := dot(y, gy), dot(x, ix), dot(w, wg)
+			tol := 1e-10
+			if d == tensor.Float32 {
+				tol = 1e-4
+			}
+			if math.Abs(a-b) > tol*(1+math.Abs(a)) || math.Abs(a-e) > tol*(1+math.Abs(a)) {
+				t.Errorf("%s %v: ⟨C(x,w),g⟩ = %v, ⟨x,I(g,w)⟩ = %v, ⟨w,W(x,g)⟩ = %v", c.name, d, a, b, e)
+			}
+		}
+	}
+}
+
+// Gradients through a tape reuse the forward columns; a second backward
+// pass (which must rebuild them) gives the same result.
+func TestConv2dBackwardTwice(t *testing.T) {
+	g := tensor.NewRNG(15)
+	c := convCases[1]
+	x, w := g.Normal(tensor.Float32, c.xs...), g.Normal(tensor.Float32, c.ws...)
+	tape, _ := ad.NewTape(nil)
+	wv := tape.WatchTensor(w)
+	y := ad.Sum(ad.Square(ad.Conv2d(ad.Const(x), wv, c.opt)), nil, false)
+	g1, err := tape.Backward(y, nil, wv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g2, err := tape.Backward(y, nil, wv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertClose(t, "second backward", g2[0].Value(), g1[0].Value().AsType(tensor.Float64), 0)
+}
+
+func TestConv2dPanics(t *testing.T) {
+	x := ad.Const(tensor.Zeros(tensor.Float32, 1, 2, 4, 4))
+	for name, f := range map[string]func(){
+		"channels":  func() { ad.Conv2d(x, ad.Const(tensor.Zeros(tensor.Float32, 3, 3, 3, 3)), ad.Conv2dOptions{}) },
+		"too big":   func() { ad.Conv2d(x, ad.Const(tensor.Zeros(tensor.Float32, 3, 2, 5, 5)), ad.Conv2dOptions{}) },
+		"rank":      func() { ad.Conv2d(ad.Const(tensor.Zeros(tensor.Float32, 2, 4, 4)), ad.Const(tensor.Zeros(tensor.Float32, 3, 2, 3, 3)), ad.Conv2dOptions{}) },
+		"dtype":     func() { ad.Conv2d(x, ad.Const(tensor.Zeros(tensor.Float64, 3, 2, 3, 3)), ad.Conv2dOptions{}) },
+		"negative":  func() { ad.Conv2d(x, ad.Const(tensor.Zeros(tensor.Float32, 3, 2, 3, 3)), ad.Conv2dOptions{Padding: [2]int{-1, 0}}) },
+		"cotangent": func() { ad.Conv2dInputGrad(x, ad.Const(tensor.Zeros(tensor.Float32, 2, 2, 3, 3)), []int{1, 2, 4, 4}, ad.Conv2dOptions{}) },
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: no panic", name)
+				}
+			}()
+			f()
+		}()
+	}
+}
