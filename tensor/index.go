@@ -251,18 +251,29 @@ func TakeAlong(t *Tensor, axis int, idx []int) *Tensor {
 	}
 	checkIndices("TakeAlong", idx, dim, axis, t.shape)
 	r := t.like(shape)
+	if r.dtype.is64() {
+		along(r.f64, t.f64, idx, outer, dim, inner, false)
+	} else {
+		along(r.f32, t.f32, idx, outer, dim, inner, false)
+	}
+	return r
+}
+
+// along moves one element per position p of the other axes between the
+// compact array c (indexed by p) and the full array f (at index idx[p]
+// along the axis): f to c when put is false, c to f when it is true.
+func along[T float32 | float64](c, f []T, idx []int, outer, dim, inner int, put bool) {
 	for o := 0; o < outer; o++ {
 		for i := 0; i < inner; i++ {
 			p := o*inner + i
-			src := (o*dim+idx[p])*inner + i
-			if r.dtype.is64() {
-				r.f64[p] = t.f64[src]
+			q := (o*dim+idx[p])*inner + i
+			if put {
+				f[q] = c[p]
 			} else {
-				r.f32[p] = t.f32[src]
+				c[p] = f[q]
 			}
 		}
 	}
-	return r
 }
 
 // PutAlong is the adjoint of TakeAlong: it returns zeros of the given shape
@@ -282,16 +293,10 @@ func PutAlong(shape []int, d DType, axis int, idx []int, src *Tensor) *Tensor {
 		panic(fmt.Sprintf("tensor.PutAlong: %d indices for shape %v on axis %d, want %d", len(idx), shape, axis, outer*inner))
 	}
 	checkIndices("PutAlong", idx, dim, axis, shape)
-	for o := 0; o < outer; o++ {
-		for i := 0; i < inner; i++ {
-			p := o*inner + i
-			dst := (o*dim+idx[p])*inner + i
-			if r.dtype.is64() {
-				r.f64[dst] = src.f64[p]
-			} else {
-				r.f32[dst] = src.f32[p]
-			}
-		}
+	if r.dtype.is64() {
+		along(src.f64, r.f64, idx, outer, dim, inner, true)
+	} else {
+		along(src.f32, r.f32, idx, outer, dim, inner, true)
 	}
 	return r
 }

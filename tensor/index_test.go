@@ -127,6 +127,11 @@ func TestIndexSelectScatterAdd(t *testing.T) {
 	got := ScatterAdd(base, 0, []int{2, 0, 2, 2}, FromFloat64s(Float32, []float64{1, 10, 100, 1000}, 4))
 	checkValues(t, "ScatterAdd repeated", got, []int{3}, []float64{11, 1, 1102}, 0)
 
+	// 16-bit: accumulated in float32, rounded once (1 + 2^-11 + 2^-11 = 1 + 2^-10,
+	// where rounding after each addition would give 1)
+	h := ScatterAdd(New(Float16, 1), 0, []int{0, 0, 0}, FromFloat64s(Float16, []float64{1, 0x1p-11, 0x1p-11}))
+	checkValues(t, "ScatterAdd float16", h, []int{1}, []float64{1 + 0x1p-10}, 0)
+
 	mustPanic(t, func() { IndexSelect(x, 1, []int{4}) }, "tensor.IndexSelect", "index 4", "[3 4 2]")
 	mustPanic(t, func() { IndexSelect(x, 1, []int{-1}) }, "tensor.IndexSelect", "[3 4 2]")
 	mustPanic(t, func() { ScatterAdd(x, 1, []int{0}, New(Float64, 3, 2, 2)) }, "tensor.ScatterAdd", "[3 4 2]", "[3 2 2]")
