@@ -120,7 +120,14 @@ func HVP(f Func, xs, vs []*Var, o *Options) ([]*Var, error) {
 		}
 		return flatConcat(gs)
 	}
-	_, hv, err := JVP(g, xs, vs, o)
+	// the counters see each primitive once, on the inner (reverse) trace
+	var outer *Options
+	if o != nil {
+		oc := *o
+		oc.Stats = nil
+		outer = &oc
+	}
+	_, hv, err := JVP(g, xs, vs, outer)
 	if inner != nil {
 		return nil, inner
 	}

@@ -75,14 +75,14 @@ func (f *Forward) apply(p *Prim, params any, in []*Var) *Var {
 	below, mine := split(f, in)
 	out := Apply(p, params, below...)
 	tans := make([]*Var, len(in))
-	any := false
+	seeded := false
 	for i, m := range mine {
 		if m {
 			tans[i] = in[i].tan
-			any = any || in[i].tan != nil
+			seeded = seeded || in[i].tan != nil
 		}
 	}
-	if !any {
+	if !seeded {
 		return out
 	}
 	cost := f.stats.record(p, params, values(below), out.val)

@@ -46,8 +46,16 @@ func mask(x *Var, f func(float64) float64) *Var { return Const(tensor.Map(x.val,
 // countWhere counts the elements of t where f holds.
 func countWhere(t *tensor.Tensor, f func(float64) bool) int {
 	n := 0
-	for i := 0; i < t.Size(); i++ {
-		if f(t.AtFlat(i)) {
+	if t.DType() == tensor.Float64 {
+		for _, v := range t.Data64() {
+			if f(v) {
+				n++
+			}
+		}
+		return n
+	}
+	for _, v := range t.Data32() {
+		if f(float64(v)) {
 			n++
 		}
 	}

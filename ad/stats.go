@@ -74,6 +74,10 @@ func (s *Stats) String() string {
 	return b.String()
 }
 
+// Counts are per trace: when nested traces share one Stats, an application
+// is counted once by each trace that sees it (HVP avoids this by giving the
+// Stats to its inner trace only).
+
 // record counts one application of p at a trace.
 func (s *Stats) record(p *Prim, params any, in []*tensor.Tensor, out *tensor.Tensor) Cost {
 	s.init()
