@@ -153,3 +153,88 @@ func TestElementwiseUnary(t *testing.T) {
 	checkValues(t, "Sigmoid extremes", Sigmoid(big), []int{2}, []float64{0, 1}, 0)
 	checkValues(t, "Softplus extremes", Softplus(big), []int{2}, []float64{0, 1000}, 0)
 }
+
+func TestMoreElementwise(t *testing.T) {
+	x := []float64{-2, -0.5, 0, 0.5, 3}
+	a := FromFloat64s(Float64, x)
+	cases := []struct {
+		name string
+		got  *Tensor
+		want []float64
+	}{
+		{"Sign", Sign(a), []float64{-1, -1, 0, 1, 1}},
+		{"Clamp", Clamp(a, -1, 1), []float64{-1, -0.5, 0, 0.5, 1}},
+		{"PowScalar", PowScalar(a, 2), []float64{4, 0.25, 0, 0.25, 9}},
+		{"Pow", Pow(a, FromFloat64s(Float64, []float64{3})), []float64{-8, -0.125, 0, 0.125, 27}},
+		{"Map2", Map2(a, Scalar(Float64, 1), func(u, v float64) float64 { return 2*u - v }), []float64{-5, -2, -1, 0, 5}},
+		{"Log1p", Log1p(FromFloat64s(Float64, []float64{0, 1e-20, math.E - 1})), []float64{0, 1e-20, 1}},
+		{"Expm1", Expm1(FromFloat64s(Float64, []float64{0, 1e-20, 1})), []float64{0, 1e-20, math.E - 1}},
+		{"Rsqrt", Rsqrt(FromFloat64s(Float64, []float64{4, 0.25, 0})), []float64{0.5, 2, math.Inf(1)}},
+		{"Sin", Sin(FromFloat64s(Float64, []float64{0, math.Pi / 2, math.Pi / 6})), []float64{0, 1, 0.5}},
+		{"Cos", Cos(FromFloat64s(Float64, []float64{0, math.Pi, math.Pi / 3})), []float64{1, -1, 0.5}},
+		{"Erf", Erf(FromFloat64s(Float64, []float64{0, 1, -1, 10})), []float64{0, 0.8427007929497149, -0.8427007929497149, 1}},
+		{"Sqrt", Sqrt(FromFloat64s(Float64, []float64{4, 2})), []float64{2, math.Sqrt2}},
+		{"Log", Log(FromFloat64s(Float64, []float64{1, math.E, 0})), []float64{0, 1, math.Inf(-1)}},
+		{"AddScalar f16", AddScalar(FromFloat64s(Float16, []float64{2048}), 1), []float64{2048}}, // 2049 ties to 2048
+		{"Scale bf16", Scale(FromFloat64s(BFloat16, []float64{1}), 1+0x1p-8), []float64{1}},
+	}
+	for _, c := range cases {
+		checkValues(t, c.name, c.got, []int{len(c.want)}, c.want, 1e-15)
+	}
+}
+
+func TestDTypeAndConstructors(t *testing.T) {
+	for _, c := range []struct {
+		d    DType
+		name string
+		eps  float64
+		bits int
+	}{{Float64, "float64", 0x1p-52, 64}, {Float32, "float32", 0x1p-23, 32}, {Float16, "float16", 0x1p-10, 16}, {BFloat16, "bfloat16", 0x1p-7, 16}} {
+		if c.d.String() != c.name || c.d.Eps() != c.eps || c.d.Bits() != c.bits {
+			t.Errorf("%v: %q %v %d", c.d, c.d.String(), c.d.Eps(), c.d.Bits())
+		}
+		// Eps is the gap above 1 in the format
+		if c.d.Round(1+c.eps) != 1+c.eps || c.d.Round(1+c.eps/2) != 1 {
+			t.Errorf("%v: Eps %v is not the gap above 1", c.d, c.eps)
+		}
+		if d, err := ParseDType(c.name); err != nil || d != c.d {
+			t.Errorf("ParseDType(%q) = %v, %v", c.name, d, err)
+		}
+	}
+	for s, want := range map[string]DType{"f64": Float64, "f32": Float32, "f16": Float16, "half": Float16, "bf16": BFloat16} {
+		if d, err := ParseDType(s); err != nil || d != want {
+			t.Errorf("ParseDType(%q) = %v, %v", s, d, err)
+		}
+	}
+	if _, err := ParseDType("int8"); err == nil {
+		t.Error("ParseDType(int8): no error")
+	}
+	if s := DType(9).String(); s != "DType(9)" {
+		t.Errorf("DType(9) = %q", s)
+	}
+
+	data := []float64{1, 2, 3, 4, 5, 6}
+	w := Wrap64(data, 2, 3)
+	data[0] = 10 // storage is shared
+	if w.At(0, 0) != 10 || &w.Data64()[0] != &data[0] {
+		t.Error("Wrap64 copied its data")
+	}
+	d32 := []float32{1, 2}
+	if w := Wrap32(Float16, d32); w.Dims() != 1 || &w.Data32()[0] != &d32[0] {
+		t.Error("Wrap32")
+	}
+	mustPanic(t, func() { Wrap64(data, 4) }, "tensor.Wrap64", "[4]")
+	mustPanic(t, func() { Wrap32(Float64, d32) }, "tensor.Wrap32", "float64")
+	mustPanic(t, func() { Wrap32(Float32, d32, 3) }, "tensor.Wrap32", "[3]")
+	mustPanic(t, func() { FromFloat64s(Float32, data, 4, 2) }, "tensor.FromFloat64s", "[4 2]")
+	mustPanic(t, func() { New(Float32, 2, -1) }, "tensor.New", "[2 -1]")
+	mustPanic(t, func() { New(Float32, 1<<40, 1<<40) }, "tensor.New", "too many elements")
+	mustPanic(t, func() { w.Item() }, "tensor.Item", "[2 3]")
+	mustPanic(t, func() { w.At(2, 0) }, "tensor.At", "[2 3]")
+	if z := Zeros(Float16, 2); z.Size() != 2 || z.AtFlat(1) != 0 {
+		t.Error("Zeros")
+	}
+	if f := FullLike(w, 0.1); f.DType() != Float64 || f.At(1, 2) != 0.1 {
+		t.Error("FullLike")
+	}
+}
