@@ -137,25 +137,32 @@ func HVP(f Func, xs, vs []*Var, o *Options) ([]*Var, error) {
 	return unflatten(hv, xs), nil
 }
 
-// flatConcat concatenates the flattened Vars.
+// flatConcat concatenates the flattened Vars, cast to the most precise
+// dtype among them (exactly: every dtype converts exactly to a finer one).
 func flatConcat(vs []*Var) *Var {
 	if len(vs) == 1 {
 		return Reshape(vs[0], -1)
 	}
+	d := vs[0].DType()
+	for _, v := range vs {
+		if v.DType().Eps() < d.Eps() {
+			d = v.DType()
+		}
+	}
 	flat := make([]*Var, len(vs))
 	for i, v := range vs {
-		flat[i] = Reshape(v, -1)
+		flat[i] = Reshape(Cast(v, d), -1)
 	}
 	return Concat(0, flat...)
 }
 
-// unflatten splits a flat Var into pieces shaped like xs.
+// unflatten splits a flat Var into pieces shaped and typed like xs.
 func unflatten(v *Var, xs []*Var) []*Var {
 	out := make([]*Var, len(xs))
 	off := 0
 	for i, x := range xs {
 		n := x.val.Size()
-		out[i] = Reshape(SliceAxis(v, 0, off, off+n), x.Shape()...)
+		out[i] = Cast(Reshape(SliceAxis(v, 0, off, off+n), x.Shape()...), x.DType())
 		off += n
 	}
 	return out

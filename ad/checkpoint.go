@@ -69,11 +69,13 @@ func Checkpoint(f Func, xs ...*Var) *Var { return Apply(checkpointPrim, ckptPara
 // CheckpointN is Checkpoint for a segment with several outputs.
 func CheckpointN(f func(xs ...*Var) []*Var, xs ...*Var) []*Var {
 	var shapes [][]int
+	var dtypes []tensor.DType
 	packed := func(zs ...*Var) *Var {
 		outs := f(zs...)
 		shapes = make([][]int, len(outs))
+		dtypes = make([]tensor.DType, len(outs))
 		for i, o := range outs {
-			shapes[i] = o.Shape()
+			shapes[i], dtypes[i] = o.Shape(), o.DType()
 		}
 		return flatConcat(outs)
 	}
@@ -85,7 +87,7 @@ func CheckpointN(f func(xs ...*Var) []*Var, xs ...*Var) []*Var {
 		for _, d := range s {
 			n *= d
 		}
-		outs[i] = Reshape(SliceAxis(y, 0, off, off+n), s...)
+		outs[i] = Cast(Reshape(SliceAxis(y, 0, off, off+n), s...), dtypes[i])
 		off += n
 	}
 	return outs

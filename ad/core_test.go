@@ -558,3 +558,59 @@ func TestFunctionalAPIErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestMixedDTypes: the functional API and CheckpointN accept inputs and
+// outputs of different dtypes (HVP and CheckpointN pack several tensors
+// into one internally).
+func TestMixedDTypes(t *testing.T) {
+	x32 := tensor.FromFloat64s(tensor.Float32, []float64{0.5, -1.5})
+	x64 := coreVec(2, 3, -1)
+	// f = Σ x32²·Σ x64³ in float64
+	f := func(xs ...*ad.Var) *ad.Var {
+		a := ad.SumAll(ad.Square(ad.Cast(xs[0], tensor.Float64)))
+		return ad.Mul(a, ad.SumAll(ad.PowScalar(xs[1], 3)))
+	}
+	v32 := tensor.FromFloat64s(tensor.Float32, []float64{1, 2})
+	v64 := coreVec(1, 0, -1)
+	hv, err := ad.HVP(f, coreConsts(x32, x64), coreConsts(v32, v64), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// H = [[2·S3·I, 6·x32·(x64²)ᵀ], [6·x64²·x32ᵀ, 6·S2·diag(x64)]] with
+	// S2 = Σ x32² = 2.5, S3 = Σ x64³ = 34
+	if hv[0].DType() != tensor.Float32 || hv[1].DType() != tensor.Float64 {
+		t.Errorf("HVP dtypes %v, %v; want float32, float64", hv[0].DType(), hv[1].DType())
+	}
+	// x64²·v64 = 4 − 1 = 3; x32·v32 = 0.5 − 3 = −2.5
+	coreEqual(t, "HVP float32 part", hv[0].Value(), []float64{2*34*1 + 6*0.5*3, 2*34*2 + 6*-1.5*3}, 1e-4)
+	coreEqual(t, "HVP float64 part", hv[1].Value(), []float64{6*4*-2.5 + 6*2.5*2*1, 6 * 9 * -2.5, 6*1*-2.5 + 6*2.5*-1*-1}, 1e-12)
+
+	seg := func(z ...*ad.Var) []*ad.Var {
+		return []*ad.Var{ad.Square(z[0]), ad.Exp(z[1])}
+	}
+	g := func(ck bool) ad.Func {
+		return func(z ...*ad.Var) *ad.Var {
+			var o []*ad.Var
+			if ck {
+				o = ad.CheckpointN(seg, z...)
+			} else {
+				o = seg(z...)
+			}
+			if o[0].DType() != tensor.Float32 || o[1].DType() != tensor.Float64 {
+				t.Errorf("CheckpointN output dtypes %v, %v", o[0].DType(), o[1].DType())
+			}
+			return ad.Add(ad.SumAll(ad.Cast(o[0], tensor.Float64)), ad.SumAll(o[1]))
+		}
+	}
+	want, err := ad.Grad(g(false), coreConsts(x32, x64), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ad.Grad(g(true), coreConsts(x32, x64), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range want {
+		coreEqual(t, "CheckpointN gradient", got[i].Value(), want[i].Value().Float64s(), 0)
+	}
+}
