@@ -81,10 +81,14 @@ func (c AdamWConfig) validate() error {
 type adam struct {
 	core
 	cfg AdamConfig
+	k64 adamCoef[float64]
+	k32 adamCoef[float32]
 }
 
-func newAdam(kind string, cfg AdamConfig) adam {
-	return adam{core: core{kind: kind, lr: cfg.LR, prec: cfg.State, names: []string{"exp_avg", "exp_avg_sq"}}, cfg: cfg}
+func (o *adam) init(kind string, cfg AdamConfig) {
+	o.core = core{kind: kind, lr: cfg.LR, prec: cfg.State, names: []string{"exp_avg", "exp_avg_sq"}}
+	o.cfg = cfg
+	o.fn = o.update
 }
 
 type adamCoef[C float] struct {
@@ -116,23 +120,26 @@ func (o *adam) step(params, grads []*tensor.Tensor) error {
 		return err
 	}
 	o.t++
-	k64 := newAdamCoef[float64](o.cfg, o.lr, o.t)
-	k32 := newAdamCoef[float32](o.cfg, o.lr, o.t)
-	for i, p := range params {
-		g, b := grads[i], o.bufs[i]
-		switch o.mode(p) {
-		case p64s64:
-			adamLoop(p.Data64(), g.Data64(), b[0].Data64(), b[1].Data64(), k64)
-		case p64s32:
-			adamLoop(p.Data64(), g.Data64(), b[0].Data32(), b[1].Data32(), k64)
-		case p32s64:
-			adamLoop(p.Data32(), g.Data32(), b[0].Data64(), b[1].Data64(), k64)
-		case p32s32:
-			adamLoop(p.Data32(), g.Data32(), b[0].Data32(), b[1].Data32(), k32)
-		}
-		roundParam(p)
-	}
+	o.k64 = newAdamCoef[float64](o.cfg, o.lr, o.t)
+	o.k32 = newAdamCoef[float32](o.cfg, o.lr, o.t)
+	o.apply(params, grads)
 	return nil
+}
+
+// update applies the step to one chunk.
+func (o *adam) update(ch chunk) {
+	p, g, b := o.params[ch.i], o.grads[ch.i], o.bufs[ch.i]
+	switch o.mode(p) {
+	case p64s64:
+		adamLoop(sub64(p, ch), sub64(g, ch), sub64(b[0], ch), sub64(b[1], ch), o.k64)
+	case p64s32:
+		adamLoop(sub64(p, ch), sub64(g, ch), sub32(b[0], ch), sub32(b[1], ch), o.k64)
+	case p32s64:
+		adamLoop(sub32(p, ch), sub32(g, ch), sub64(b[0], ch), sub64(b[1], ch), o.k64)
+	case p32s32:
+		adamLoop(sub32(p, ch), sub32(g, ch), sub32(b[0], ch), sub32(b[1], ch), o.k32)
+	}
+	roundChunk(p, ch)
 }
 
 func adamLoop[P, S, C float](p, g []P, m, v []S, k adamCoef[C]) {
@@ -165,7 +172,9 @@ func NewAdam(cfg AdamConfig) (*Adam, error) {
 	if err := cfg.validate("Adam"); err != nil {
 		return nil, err
 	}
-	return &Adam{newAdam("Adam", cfg)}, nil
+	o := new(Adam)
+	o.init("Adam", cfg)
+	return o, nil
 }
 
 // Config returns the hyperparameters, with LR the current learning rate.
@@ -212,7 +221,9 @@ func NewAdamW(cfg AdamWConfig) (*AdamW, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	return &AdamW{newAdam("AdamW", AdamConfig{cfg.LR, cfg.Beta1, cfg.Beta2, cfg.Eps, 0, cfg.WeightDecay, cfg.Maximize, cfg.State})}, nil
+	o := new(AdamW)
+	o.init("AdamW", AdamConfig{cfg.LR, cfg.Beta1, cfg.Beta2, cfg.Eps, 0, cfg.WeightDecay, cfg.Maximize, cfg.State})
+	return o, nil
 }
 
 // Config returns the hyperparameters, with LR the current learning rate.

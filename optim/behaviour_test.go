@@ -2,6 +2,7 @@ package optim
 
 import (
 	"math"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -248,6 +249,52 @@ func TestMaximize(t *testing.T) {
 		b := neg.run(t, p[1], tensor.Float64, th0, 20)
 		if !sameBits(a, b) {
 			t.Errorf("%s: maximize run differs: %v vs %v", name, b.Data64(), a.Data64())
+		}
+	}
+}
+
+// Large steps are split between goroutines; the result must not depend on
+// it, and the steady state must still allocate nothing.
+func TestParallelStepMatchesSerial(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	shapes := [][]int{{300, 400}, {5}, {70000}, {0}, {3, 3}}
+	mk := func(d tensor.DType, seed uint64) []*tensor.Tensor {
+		rng := tensor.NewRNG(seed)
+		var ts []*tensor.Tensor
+		for _, s := range shapes {
+			ts = append(ts, rng.Normal(d, s...))
+		}
+		return ts
+	}
+	for name, mkOpt := range makers(State32) {
+		for _, d := range []tensor.DType{tensor.Float32, tensor.BFloat16} {
+			var results [2][]*tensor.Tensor
+			for k, procs := range []int{1, 4} {
+				runtime.GOMAXPROCS(procs)
+				params, grads := mk(d, 1), mk(d, 2)
+				o := mkOpt()
+				for range 3 {
+					if err := o.Step(params, grads); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if procs > 1 {
+					if a := testing.AllocsPerRun(5, func() { _ = o.Step(params, grads) }); a != 0 {
+						t.Errorf("%s: parallel Step allocates %v times", name, a)
+					}
+					o = mkOpt()
+					params = mk(d, 1)
+					for range 3 {
+						_ = o.Step(params, grads)
+					}
+				}
+				results[k] = params
+			}
+			for i := range results[0] {
+				if !sameBits(results[0][i], results[1][i]) {
+					t.Errorf("%s %v: parameter %d differs between 1 and 4 threads", name, d, i)
+				}
+			}
 		}
 	}
 }

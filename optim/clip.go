@@ -53,7 +53,7 @@ func ClipGradNorm(grads []*tensor.Tensor, maxNorm float64) (float64, error) {
 		for i := range d {
 			d[i] *= c32
 		}
-		roundParam(g)
+		roundChunk(g, chunk{0, 0, g.Size()})
 	}
 	return norm, nil
 }

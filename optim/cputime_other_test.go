@@ -2,4 +2,4 @@
 
 package optim
 
-func threadCPU() int64 { return -1 }
+func processCPU() int64 { return -1 }

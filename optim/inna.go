@@ -55,6 +55,8 @@ func (c INNAConfig) validate() error {
 type INNA struct {
 	core
 	cfg INNAConfig
+	k64 innaCoef[float64]
+	k32 innaCoef[float32]
 }
 
 // NewINNA returns an INNA optimizer.
@@ -63,7 +65,9 @@ func NewINNA(cfg INNAConfig) (*INNA, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	return &INNA{core: core{kind: "INNA", lr: cfg.LR, prec: cfg.State, names: []string{"psi"}}, cfg: cfg}, nil
+	o := &INNA{core: core{kind: "INNA", lr: cfg.LR, prec: cfg.State, names: []string{"psi"}}, cfg: cfg}
+	o.fn = o.update
+	return o, nil
 }
 
 // Config returns the hyperparameters, with LR the current learning rate.
@@ -121,23 +125,26 @@ func (o *INNA) Step(params, grads []*tensor.Tensor) error {
 		}
 	}
 	o.t++
-	k64 := newInnaCoef[float64](o.cfg, o.lr)
-	k32 := newInnaCoef[float32](o.cfg, o.lr)
-	for i, p := range params {
-		g, b := grads[i], o.bufs[i]
-		switch o.mode(p) {
-		case p64s64:
-			innaLoop(p.Data64(), g.Data64(), b[0].Data64(), k64)
-		case p64s32:
-			innaLoop(p.Data64(), g.Data64(), b[0].Data32(), k64)
-		case p32s64:
-			innaLoop(p.Data32(), g.Data32(), b[0].Data64(), k64)
-		case p32s32:
-			innaLoop(p.Data32(), g.Data32(), b[0].Data32(), k32)
-		}
-		roundParam(p)
-	}
+	o.k64 = newInnaCoef[float64](o.cfg, o.lr)
+	o.k32 = newInnaCoef[float32](o.cfg, o.lr)
+	o.apply(params, grads)
 	return nil
+}
+
+// update applies the step to one chunk.
+func (o *INNA) update(ch chunk) {
+	p, g, b := o.params[ch.i], o.grads[ch.i], o.bufs[ch.i]
+	switch o.mode(p) {
+	case p64s64:
+		innaLoop(sub64(p, ch), sub64(g, ch), sub64(b[0], ch), o.k64)
+	case p64s32:
+		innaLoop(sub64(p, ch), sub64(g, ch), sub32(b[0], ch), o.k64)
+	case p32s64:
+		innaLoop(sub32(p, ch), sub32(g, ch), sub64(b[0], ch), o.k64)
+	case p32s32:
+		innaLoop(sub32(p, ch), sub32(g, ch), sub32(b[0], ch), o.k32)
+	}
+	roundChunk(p, ch)
 }
 
 func innaLoop[P, S, C float](p, g []P, psi []S, k innaCoef[C]) {

@@ -77,6 +77,8 @@ func innapropLR(lr, beta float64) error {
 type INNAprop struct {
 	core
 	cfg INNApropConfig
+	k64 innapropCoef[float64]
+	k32 innapropCoef[float32]
 }
 
 // NewINNAprop returns an INNAprop optimizer.
@@ -85,7 +87,9 @@ func NewINNAprop(cfg INNApropConfig) (*INNAprop, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	return &INNAprop{core: core{kind: "INNAprop", lr: cfg.LR, prec: cfg.State, names: []string{"exp_avg_sq", "psi"}}, cfg: cfg}, nil
+	o := &INNAprop{core: core{kind: "INNAprop", lr: cfg.LR, prec: cfg.State, names: []string{"exp_avg_sq", "psi"}}, cfg: cfg}
+	o.fn = o.update
+	return o, nil
 }
 
 // Config returns the hyperparameters, with LR the current learning rate.
@@ -155,26 +159,26 @@ func (o *INNAprop) Step(params, grads []*tensor.Tensor) error {
 		}
 	}
 	o.t++
-	k64 := newInnapropCoef[float64](o.cfg, o.lr, o.t)
-	var k32 innapropCoef[float32]
-	if o.prec == State32 {
-		k32 = newInnapropCoef[float32](o.cfg, o.lr, o.t)
-	}
-	for i, p := range params {
-		g, b := grads[i], o.bufs[i]
-		switch o.mode(p) {
-		case p64s64:
-			innapropLoop(p.Data64(), g.Data64(), b[0].Data64(), b[1].Data64(), k64)
-		case p64s32:
-			innapropLoop(p.Data64(), g.Data64(), b[0].Data32(), b[1].Data32(), k64)
-		case p32s64:
-			innapropLoop(p.Data32(), g.Data32(), b[0].Data64(), b[1].Data64(), k64)
-		case p32s32:
-			innapropLoop(p.Data32(), g.Data32(), b[0].Data32(), b[1].Data32(), k32)
-		}
-		roundParam(p)
-	}
+	o.k64 = newInnapropCoef[float64](o.cfg, o.lr, o.t)
+	o.k32 = newInnapropCoef[float32](o.cfg, o.lr, o.t)
+	o.apply(params, grads)
 	return nil
+}
+
+// update applies the step to one chunk.
+func (o *INNAprop) update(ch chunk) {
+	p, g, b := o.params[ch.i], o.grads[ch.i], o.bufs[ch.i]
+	switch o.mode(p) {
+	case p64s64:
+		innapropLoop(sub64(p, ch), sub64(g, ch), sub64(b[0], ch), sub64(b[1], ch), o.k64)
+	case p64s32:
+		innapropLoop(sub64(p, ch), sub64(g, ch), sub32(b[0], ch), sub32(b[1], ch), o.k64)
+	case p32s64:
+		innapropLoop(sub32(p, ch), sub32(g, ch), sub64(b[0], ch), sub64(b[1], ch), o.k64)
+	case p32s32:
+		innapropLoop(sub32(p, ch), sub32(g, ch), sub32(b[0], ch), sub32(b[1], ch), o.k32)
+	}
+	roundChunk(p, ch)
 }
 
 // innapropLoop is the fused update of one tensor, in the operation order

@@ -124,6 +124,20 @@ type core struct {
 	bufs  [][]*tensor.Tensor // bufs[i][k]: buffer names[k] of parameter i; nil before the first step
 	// loaded holds buffers read by Load before the parameters are known.
 	loaded [][]*tensor.Tensor
+
+	fn            func(chunk) // the optimizer's update of one chunk, set by its constructor
+	job           *job
+	params, grads []*tensor.Tensor // during a step
+}
+
+// apply runs the update on every chunk of params.
+func (c *core) apply(params, grads []*tensor.Tensor) {
+	if c.job == nil {
+		c.job = new(job)
+	}
+	c.params, c.grads = params, grads
+	c.forEach(params)
+	c.params, c.grads = nil, nil
 }
 
 // LR returns the current learning rate.
@@ -210,22 +224,6 @@ func (c *core) mode(p *tensor.Tensor) mode {
 		return p32s64
 	}
 	return p32s32
-}
-
-// roundParam re-rounds an emulated 16-bit parameter after its update.
-func roundParam(p *tensor.Tensor) {
-	switch p.DType() {
-	case tensor.Float16:
-		d := p.Data32()
-		for i, v := range d {
-			d[i] = tensor.RoundFloat16(v)
-		}
-	case tensor.BFloat16:
-		d := p.Data32()
-		for i, v := range d {
-			d[i] = tensor.RoundBFloat16(v)
-		}
-	}
 }
 
 // sqrt is math.Sqrt at the precision of C (SQRTSS for float32).

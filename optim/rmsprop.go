@@ -70,7 +70,10 @@ func (c RMSpropConfig) names() []string {
 //	momentum: b ← μb + g/avg,  θ ← θ − lr·b;  else θ ← θ − lr·g/avg
 type RMSprop struct {
 	core
-	cfg RMSpropConfig
+	cfg    RMSpropConfig
+	k64    rmspropCoef[float64]
+	k32    rmspropCoef[float32]
+	im, ia int // indices of the momentum and gradient-average buffers, or −1
 }
 
 // NewRMSprop returns an RMSprop optimizer.
@@ -79,7 +82,9 @@ func NewRMSprop(cfg RMSpropConfig) (*RMSprop, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	return &RMSprop{core: core{kind: "RMSprop", lr: cfg.LR, prec: cfg.State, names: cfg.names()}, cfg: cfg}, nil
+	o := &RMSprop{core: core{kind: "RMSprop", lr: cfg.LR, prec: cfg.State, names: cfg.names()}, cfg: cfg}
+	o.fn = o.update
+	return o, nil
 }
 
 // Config returns the hyperparameters, with LR the current learning rate.
@@ -128,46 +133,50 @@ func (o *RMSprop) Step(params, grads []*tensor.Tensor) error {
 		return err
 	}
 	o.t++
-	k64 := newRMSpropCoef[float64](o.cfg, o.lr)
-	k32 := newRMSpropCoef[float32](o.cfg, o.lr)
-	im, ia := -1, -1
+	o.k64 = newRMSpropCoef[float64](o.cfg, o.lr)
+	o.k32 = newRMSpropCoef[float32](o.cfg, o.lr)
+	o.im, o.ia = -1, -1
 	for k, n := range o.names {
 		switch n {
 		case "momentum_buffer":
-			im = k
+			o.im = k
 		case "grad_avg":
-			ia = k
+			o.ia = k
 		}
 	}
-	for i, p := range params {
-		g, b := grads[i], o.bufs[i]
-		switch o.mode(p) {
-		case p64s64:
-			rmspropLoop(p.Data64(), g.Data64(), b[0].Data64(), data64(b, im), data64(b, ia), k64)
-		case p64s32:
-			rmspropLoop(p.Data64(), g.Data64(), b[0].Data32(), data32(b, im), data32(b, ia), k64)
-		case p32s64:
-			rmspropLoop(p.Data32(), g.Data32(), b[0].Data64(), data64(b, im), data64(b, ia), k64)
-		case p32s32:
-			rmspropLoop(p.Data32(), g.Data32(), b[0].Data32(), data32(b, im), data32(b, ia), k32)
-		}
-		roundParam(p)
-	}
+	o.apply(params, grads)
 	return nil
 }
 
-func data64(b []*tensor.Tensor, k int) []float64 {
-	if k < 0 {
-		return nil
+// update applies the step to one chunk.
+func (o *RMSprop) update(ch chunk) {
+	p, g, b := o.params[ch.i], o.grads[ch.i], o.bufs[ch.i]
+	switch o.mode(p) {
+	case p64s64:
+		rmspropLoop(sub64(p, ch), sub64(g, ch), sub64(b[0], ch), opt64(b, o.im, ch), opt64(b, o.ia, ch), o.k64)
+	case p64s32:
+		rmspropLoop(sub64(p, ch), sub64(g, ch), sub32(b[0], ch), opt32(b, o.im, ch), opt32(b, o.ia, ch), o.k64)
+	case p32s64:
+		rmspropLoop(sub32(p, ch), sub32(g, ch), sub64(b[0], ch), opt64(b, o.im, ch), opt64(b, o.ia, ch), o.k64)
+	case p32s32:
+		rmspropLoop(sub32(p, ch), sub32(g, ch), sub32(b[0], ch), opt32(b, o.im, ch), opt32(b, o.ia, ch), o.k32)
 	}
-	return b[k].Data64()
+	roundChunk(p, ch)
 }
 
-func data32(b []*tensor.Tensor, k int) []float32 {
+// opt64 and opt32 return the chunk of optional buffer k, or nil if k < 0.
+func opt64(b []*tensor.Tensor, k int, ch chunk) []float64 {
 	if k < 0 {
 		return nil
 	}
-	return b[k].Data32()
+	return sub64(b[k], ch)
+}
+
+func opt32(b []*tensor.Tensor, k int, ch chunk) []float32 {
+	if k < 0 {
+		return nil
+	}
+	return sub32(b[k], ch)
 }
 
 func rmspropLoop[P, S, C float](p, g []P, v, mom, avg []S, k rmspropCoef[C]) {

@@ -64,6 +64,8 @@ func (c SGDConfig) names() []string {
 type SGD struct {
 	core
 	cfg SGDConfig
+	k64 sgdCoef[float64]
+	k32 sgdCoef[float32]
 }
 
 // NewSGD returns an SGD optimizer.
@@ -72,7 +74,9 @@ func NewSGD(cfg SGDConfig) (*SGD, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	return &SGD{core: core{kind: "SGD", lr: cfg.LR, prec: cfg.State, names: cfg.names()}, cfg: cfg}, nil
+	o := &SGD{core: core{kind: "SGD", lr: cfg.LR, prec: cfg.State, names: cfg.names()}, cfg: cfg}
+	o.fn = o.update
+	return o, nil
 }
 
 // Config returns the hyperparameters, with LR the current learning rate.
@@ -122,33 +126,36 @@ func (o *SGD) Step(params, grads []*tensor.Tensor) error {
 		return err
 	}
 	o.t++
-	k64 := newSGDCoef[float64](o.cfg, o.lr, fresh)
-	k32 := newSGDCoef[float32](o.cfg, o.lr, fresh)
-	for i, p := range params {
-		g := grads[i]
-		if len(o.names) == 0 {
-			if p.DType() == tensor.Float64 {
-				sgdLoop(p.Data64(), g.Data64(), k64)
-			} else {
-				sgdLoop(p.Data32(), g.Data32(), k32)
-			}
-			roundParam(p)
-			continue
-		}
-		b := o.bufs[i][0]
-		switch o.mode(p) {
-		case p64s64:
-			sgdMomentumLoop(p.Data64(), g.Data64(), b.Data64(), k64)
-		case p64s32:
-			sgdMomentumLoop(p.Data64(), g.Data64(), b.Data32(), k64)
-		case p32s64:
-			sgdMomentumLoop(p.Data32(), g.Data32(), b.Data64(), k64)
-		case p32s32:
-			sgdMomentumLoop(p.Data32(), g.Data32(), b.Data32(), k32)
-		}
-		roundParam(p)
-	}
+	o.k64 = newSGDCoef[float64](o.cfg, o.lr, fresh)
+	o.k32 = newSGDCoef[float32](o.cfg, o.lr, fresh)
+	o.apply(params, grads)
 	return nil
+}
+
+// update applies the step to one chunk.
+func (o *SGD) update(ch chunk) {
+	p, g := o.params[ch.i], o.grads[ch.i]
+	if len(o.names) == 0 {
+		if p.DType() == tensor.Float64 {
+			sgdLoop(sub64(p, ch), sub64(g, ch), o.k64)
+		} else {
+			sgdLoop(sub32(p, ch), sub32(g, ch), o.k32)
+		}
+		roundChunk(p, ch)
+		return
+	}
+	b := o.bufs[ch.i][0]
+	switch o.mode(p) {
+	case p64s64:
+		sgdMomentumLoop(sub64(p, ch), sub64(g, ch), sub64(b, ch), o.k64)
+	case p64s32:
+		sgdMomentumLoop(sub64(p, ch), sub64(g, ch), sub32(b, ch), o.k64)
+	case p32s64:
+		sgdMomentumLoop(sub32(p, ch), sub32(g, ch), sub64(b, ch), o.k64)
+	case p32s32:
+		sgdMomentumLoop(sub32(p, ch), sub32(g, ch), sub32(b, ch), o.k32)
+	}
+	roundChunk(p, ch)
 }
 
 func sgdLoop[P, C float](p, g []P, k sgdCoef[C]) {
