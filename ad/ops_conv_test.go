@@ -177,12 +177,18 @@ func TestConv2dBackwardTwice(t *testing.T) {
 func TestConv2dPanics(t *testing.T) {
 	x := ad.Const(tensor.Zeros(tensor.Float32, 1, 2, 4, 4))
 	for name, f := range map[string]func(){
-		"channels":  func() { ad.Conv2d(x, ad.Const(tensor.Zeros(tensor.Float32, 3, 3, 3, 3)), ad.Conv2dOptions{}) },
-		"too big":   func() { ad.Conv2d(x, ad.Const(tensor.Zeros(tensor.Float32, 3, 2, 5, 5)), ad.Conv2dOptions{}) },
-		"rank":      func() { ad.Conv2d(ad.Const(tensor.Zeros(tensor.Float32, 2, 4, 4)), ad.Const(tensor.Zeros(tensor.Float32, 3, 2, 3, 3)), ad.Conv2dOptions{}) },
-		"dtype":     func() { ad.Conv2d(x, ad.Const(tensor.Zeros(tensor.Float64, 3, 2, 3, 3)), ad.Conv2dOptions{}) },
-		"negative":  func() { ad.Conv2d(x, ad.Const(tensor.Zeros(tensor.Float32, 3, 2, 3, 3)), ad.Conv2dOptions{Padding: [2]int{-1, 0}}) },
-		"cotangent": func() { ad.Conv2dInputGrad(x, ad.Const(tensor.Zeros(tensor.Float32, 2, 2, 3, 3)), []int{1, 2, 4, 4}, ad.Conv2dOptions{}) },
+		"channels": func() { ad.Conv2d(x, ad.Const(tensor.Zeros(tensor.Float32, 3, 3, 3, 3)), ad.Conv2dOptions{}) },
+		"too big":  func() { ad.Conv2d(x, ad.Const(tensor.Zeros(tensor.Float32, 3, 2, 5, 5)), ad.Conv2dOptions{}) },
+		"rank": func() {
+			ad.Conv2d(ad.Const(tensor.Zeros(tensor.Float32, 2, 4, 4)), ad.Const(tensor.Zeros(tensor.Float32, 3, 2, 3, 3)), ad.Conv2dOptions{})
+		},
+		"dtype": func() { ad.Conv2d(x, ad.Const(tensor.Zeros(tensor.Float64, 3, 2, 3, 3)), ad.Conv2dOptions{}) },
+		"negative": func() {
+			ad.Conv2d(x, ad.Const(tensor.Zeros(tensor.Float32, 3, 2, 3, 3)), ad.Conv2dOptions{Padding: [2]int{-1, 0}})
+		},
+		"cotangent": func() {
+			ad.Conv2dInputGrad(x, ad.Const(tensor.Zeros(tensor.Float32, 2, 2, 3, 3)), []int{1, 2, 4, 4}, ad.Conv2dOptions{})
+		},
 	} {
 		func() {
 			defer func() {
