@@ -18,7 +18,7 @@ func TestPowiCorrectlyRounded(t *testing.T) {
 		xs = append(xs, 0.8+0.2*rng.Float64())
 	}
 	for _, x := range xs {
-		for _, n := range []int{0, 1, 2, 3, 4, 5, 7, 10, 33, 100, 1000, 4097, 100000} {
+		for _, n := range []int{0, 1, 2, 3, 4, 5, 7, 10, 33, 100, 1000, 4097, 20000} {
 			exact := new(big.Float).SetPrec(4000).SetFloat64(1)
 			bx := new(big.Float).SetPrec(4000).SetFloat64(x)
 			for range n {
