@@ -299,7 +299,7 @@ func parseSTEntry(name string, raw json.RawMessage) (stEntry, error) {
 	}
 	e.shape = make([]int, len(*v.Shape))
 	for i, d := range *v.Shape {
-		if d < 0 || d > math.MaxInt32*(1<<20) {
+		if d < 0 || d > math.MaxInt {
 			return e, fmt.Errorf("tensor %q: invalid dimension %d in shape %v", name, d, *v.Shape)
 		}
 		e.shape[i] = int(d)
