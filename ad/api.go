@@ -29,7 +29,8 @@ func Grad(f Func, xs []*Var, o *Options) ([]*Var, error) {
 	return gs, err
 }
 
-// VJP returns y = f(xs) and uᵀ·∂f/∂x for each x. u must have y's shape.
+// VJP returns y = f(xs) and uᵀ·∂f/∂x for each x. u must have y's shape
+// and dtype (an error otherwise).
 func VJP(f Func, xs []*Var, u *Var, o *Options) (*Var, []*Var, error) {
 	if u == nil {
 		return nil, nil, fmt.Errorf("ad: VJP: nil cotangent")
@@ -137,16 +138,22 @@ func HVP(f Func, xs, vs []*Var, o *Options) ([]*Var, error) {
 	return unflatten(hv, xs), nil
 }
 
-// flatConcat concatenates the flattened Vars, cast to the most precise
-// dtype among them (exactly: every dtype converts exactly to a finer one).
+// flatConcat concatenates the flattened Vars. Vars of mixed dtypes are
+// cast exactly to a common one: Float64 if one of them is, else Float32.
 func flatConcat(vs []*Var) *Var {
 	if len(vs) == 1 {
 		return Reshape(vs[0], -1)
 	}
 	d := vs[0].DType()
 	for _, v := range vs {
-		if v.DType().Eps() < d.Eps() {
-			d = v.DType()
+		if v.DType() != d {
+			d = tensor.Float32
+			for _, w := range vs {
+				if w.DType() == tensor.Float64 {
+					d = tensor.Float64
+				}
+			}
+			break
 		}
 	}
 	flat := make([]*Var, len(vs))

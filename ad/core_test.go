@@ -394,6 +394,9 @@ func TestTapeErrors(t *testing.T) {
 	if _, err := tp.Backward(y, ad.Const(coreVec(1, 1)), w); err == nil || !strings.Contains(err.Error(), "[2]") || !strings.Contains(err.Error(), "[3]") {
 		t.Errorf("seed shape mismatch: %v", err)
 	}
+	if _, err := tp.Backward(y, ad.Const(tensor.Ones(tensor.Float32, 3)), w); err == nil || !strings.Contains(err.Error(), "float32") {
+		t.Errorf("seed dtype mismatch: %v", err)
+	}
 	other := ad.Const(coreVec(1))
 	if _, err := tp.Backward(y, nil, other); err == nil {
 		t.Error("Backward accepted an input that is not on the tape")
@@ -524,6 +527,10 @@ func TestFunctionalAPIErrors(t *testing.T) {
 			_, _, err := ad.VJP(id, x, ad.Const(coreVec(1, 1)), nil)
 			return err
 		}, "[2]"},
+		{"VJP with wrong cotangent dtype", func() error {
+			_, _, err := ad.VJP(id, x, ad.Const(tensor.Ones(tensor.Float32, 3)), nil)
+			return err
+		}, "float32"},
 		{"JVP tangent shape mismatch", func() error {
 			_, _, err := ad.JVP(id, x, coreConsts(coreVec(1, 1)), nil)
 			return err

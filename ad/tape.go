@@ -97,9 +97,9 @@ func (t *Tape) apply(p *Prim, params any, in []*Var) *Var {
 // Entries for Vars y does not depend on are zeros. The results live one
 // level below the tape, so an outer trace can differentiate them again.
 //
-// It returns an error if seed's shape differs from y's, if an x is not on
-// this tape, or (anomaly mode) if a NaN or Inf appeared in the forward pass
-// or appears in a cotangent.
+// It returns an error if seed's shape or dtype differs from y's, if an x
+// is not on this tape, or (anomaly mode) if a NaN or Inf appeared in the
+// forward pass or appears in a cotangent.
 func (t *Tape) Backward(y *Var, seed *Var, xs ...*Var) ([]*Var, error) {
 	if t.err != nil {
 		return nil, t.err
@@ -111,8 +111,8 @@ func (t *Tape) Backward(y *Var, seed *Var, xs ...*Var) ([]*Var, error) {
 	}
 	if seed == nil {
 		seed = Const(tensor.OnesLike(y.val))
-	} else if !slices.Equal(seed.Shape(), y.Shape()) {
-		return nil, fmt.Errorf("ad: Backward: seed shape %v differs from output shape %v", seed.Shape(), y.Shape())
+	} else if !slices.Equal(seed.Shape(), y.Shape()) || seed.DType() != y.DType() {
+		return nil, fmt.Errorf("ad: Backward: seed %v %v does not match output %v %v", seed.DType(), seed.Shape(), y.DType(), y.Shape())
 	}
 	out := make([]*Var, len(xs))
 	if y.tr != t {
