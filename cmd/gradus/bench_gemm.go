@@ -78,6 +78,8 @@ func runBenchGemm(args []string, stdout, stderr io.Writer) error {
 	asJSON := fs.Bool("json", false, "print one JSON object per line")
 	backend := fs.String("backend", "gradus", "gradus, openblas, or both (interleaved in the same run; needs -tags openblas)")
 	suite := fs.String("suite", "", "run a named set of shapes instead: mlp or report (square 1024 + mlp)")
+	family := fs.String("kernels", "best", "gradus kernel family: best or one of "+strings.Join(kernels.KernelFamilies(), ", "))
+	pause := fs.Duration("pause", 200*time.Millisecond, "with --backend both, idle time after each OpenBLAS repetition so its spinning threads go to sleep before gradus runs")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: gradus bench gemm [flags]")
 		fmt.Fprintln(stderr, "Times C = op(A)·op(B) and reports GFLOP/s (2mnk / seconds).")
@@ -160,6 +162,13 @@ func runBenchGemm(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
+	prevFamily, err := kernels.UseKernels(*family)
+	if err != nil {
+		return fmt.Errorf("bad --kernels: %v", err)
+	}
+	defer kernels.UseKernels(prevFamily)
+	defer kernels.SetThreads(kernels.SetThreads(0))
+
 	var tw *tabwriter.Writer
 	if !*asJSON {
 		fmt.Fprintf(stdout, "gradus kernels: %s; GOMAXPROCS=%d\n", kernels.KernelName(), runtime.GOMAXPROCS(0))
@@ -181,7 +190,7 @@ func runBenchGemm(args []string, stdout, stderr io.Writer) error {
 	for _, dt := range dts {
 		for _, th := range threads {
 			for _, s := range shapes {
-				res := measureGemm(dt, s, th, backends, *reps, *minTime)
+				res := measureGemm(dt, s, th, backends, *reps, *minTime, *pause)
 				if *asJSON {
 					for _, r := range res {
 						if err := enc.Encode(r); err != nil {
@@ -219,7 +228,7 @@ func contains(list []string, s string) bool {
 // measureGemm times one shape on each backend. Repetitions of the backends
 // are interleaved so that both see the same machine load; the median time
 // per product is reported.
-func measureGemm(dtype string, s gemmShape, threads int, backends []string, reps int, minTime time.Duration) []gemmResult {
+func measureGemm(dtype string, s gemmShape, threads int, backends []string, reps int, minTime, pause time.Duration) []gemmResult {
 	kernels.SetThreads(threads)
 	if openblas.Available() {
 		openblas.SetThreads(threads)
@@ -272,6 +281,9 @@ func measureGemm(dtype string, s gemmShape, threads int, backends []string, reps
 		f()
 		per := time.Since(start)
 		count[i] = max(1, int(minTime/max(per, time.Microsecond)))
+		if backends[i] == "openblas" && len(run) > 1 {
+			time.Sleep(pause)
+		}
 	}
 	times := make([][]float64, len(run))
 	for r := 0; r < reps; r++ {
@@ -281,6 +293,11 @@ func measureGemm(dtype string, s gemmShape, threads int, backends []string, reps
 				f()
 			}
 			times[i] = append(times[i], time.Since(start).Seconds()/float64(count[i]))
+			if backends[i] == "openblas" && len(run) > 1 {
+				// OpenBLAS worker threads spin for a while after a call;
+				// let them park so they do not steal the cores from gradus.
+				time.Sleep(pause)
+			}
 		}
 	}
 	flops := 2 * float64(s.m) * float64(s.n) * float64(s.k)

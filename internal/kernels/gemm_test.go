@@ -187,7 +187,7 @@ var alphaBeta = [][2]float64{{1, 0}, {1, 1}, {-0.7, 0.3}, {2.5, 0}, {0, 0.5}, {0
 // through alpha/beta variants and leading-dimension paddings.
 func TestGemmSizes(t *testing.T) {
 	others := []int{1, 6, 17, 40}
-	if testing.Short() {
+	if testing.Short() || raceEnabled {
 		others = []int{1, 17}
 	}
 	bothPaths(t, func(t *testing.T) {
