@@ -73,7 +73,8 @@ func prDistinct(g *tensor.RNG, shape ...int) *tensor.Tensor {
 	return t
 }
 
-// primCases has one case per built-in primitive.
+// primCases has one case per built-in primitive (the neural-network
+// primitives' cases are added in prim_registry_nn_test.go).
 var primCases = map[string]primCase{
 	// arithmetic
 	"add": {kind: prLinear, build: func(g *tensor.RNG) (ad.Func, []*tensor.Tensor) {
@@ -142,20 +143,6 @@ var primCases = map[string]primCase{
 		return f, []*tensor.Tensor{prNormal(g, 2, 4, 3), prNormal(g, 4, 2)}
 	}},
 
-	// convolution and the two maps of its derivative (bilinear)
-	"conv2d": {kind: prSmooth, build: func(g *tensor.RNG) (ad.Func, []*tensor.Tensor) {
-		f := func(x ...*ad.Var) *ad.Var { return ad.Conv2d(x[0], x[1], prConvOpt) }
-		return f, []*tensor.Tensor{prNormal(g, 2, 2, 6, 6), prNormal(g, 3, 2, 3, 3)}
-	}},
-	"conv2d_input_grad": {kind: prSmooth, build: func(g *tensor.RNG) (ad.Func, []*tensor.Tensor) {
-		f := func(x ...*ad.Var) *ad.Var { return ad.Conv2dInputGrad(x[0], x[1], []int{2, 2, 6, 6}, prConvOpt) }
-		return f, []*tensor.Tensor{prNormal(g, 2, 3, 3, 4), prNormal(g, 3, 2, 3, 3)}
-	}},
-	"conv2d_weight_grad": {kind: prSmooth, build: func(g *tensor.RNG) (ad.Func, []*tensor.Tensor) {
-		f := func(x ...*ad.Var) *ad.Var { return ad.Conv2dWeightGrad(x[0], x[1], []int{3, 2, 3, 3}, prConvOpt) }
-		return f, []*tensor.Tensor{prNormal(g, 2, 2, 6, 6), prNormal(g, 2, 3, 3, 4)}
-	}},
-
 	// checkpointing: a nonlinear two-input segment
 	"checkpoint": {kind: prSmooth, build: func(g *tensor.RNG) (ad.Func, []*tensor.Tensor) {
 		seg := func(z ...*ad.Var) *ad.Var { return ad.Mul(ad.Tanh(z[0]), ad.Exp(ad.Sum(z[1], nil, false))) }
@@ -216,10 +203,6 @@ var primCases = map[string]primCase{
 		return prBinary(ad.MSE), []*tensor.Tensor{prNormal(g, 3, 4), prNormal(g, 4)}
 	}},
 }
-
-// prConvOpt is a convolution geometry with every option used: an input
-// [N, C, 6, 6] and a kernel [O, C, 3, 3] give an output [N, O, 3, 4].
-var prConvOpt = ad.Conv2dOptions{Stride: [2]int{2, 1}, Padding: [2]int{1, 1}, Dilation: [2]int{1, 2}}
 
 // prSeparated moves the elements of a (broadcast against b) that come
 // within 0.1 of b's, so a max or min of the two has no near-ties.
