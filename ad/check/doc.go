@@ -20,7 +20,9 @@
 // copied to float64 for the finite differences whenever f accepts float64
 // inputs, so the reference is accurate and only the derivative under test
 // carries the rounding of its dtype; the default tolerances follow the
-// inputs' dtype.
+// inputs' dtype. A function that rounds to a lower precision inside (a
+// Cast to float16 within a float64 computation) makes the reference carry
+// that rounding too: give it Options.Atol, Rtol and Step to match.
 //
 // A mismatch is returned as an *Error naming the function (Options.Name),
 // the check, the input, the worst element (flat index and multi-index),

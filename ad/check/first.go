@@ -16,7 +16,7 @@ import (
 // gᵢ with the finite difference along that element. It returns nil or an
 // *Error describing the worst element of the first comparison that failed.
 func Gradient(f ad.Func, xs []*tensor.Tensor, opt *Options) error {
-	p, err := newProblem(f, xs, opt, CheckReverse)
+	p, err := newProblem(f, xs, opt)
 	if err != nil {
 		return err
 	}
@@ -81,7 +81,7 @@ func (p *problem) gradient() error {
 // the JVP J·d computed by ad.JVP with finite differences of f along d. It
 // returns nil or an *Error naming the worst output element.
 func Forward(f ad.Func, xs []*tensor.Tensor, opt *Options) error {
-	p, err := newProblem(f, xs, opt, CheckForward)
+	p, err := newProblem(f, xs, opt)
 	if err != nil {
 		return err
 	}
@@ -130,7 +130,7 @@ func (p *problem) forward() error {
 // ⟨u, J·v⟩ computed with ad.JVP equals ⟨Jᵀu, v⟩ computed with ad.VJP, for
 // v on one input at a time and on all inputs together.
 func JVPvsVJP(f ad.Func, xs []*tensor.Tensor, opt *Options) error {
-	p, err := newProblem(f, xs, opt, CheckJVPvsVJP)
+	p, err := newProblem(f, xs, opt)
 	if err != nil {
 		return err
 	}

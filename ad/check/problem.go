@@ -13,7 +13,6 @@ import (
 // problem is a function, its inputs and the resolved settings of a check.
 type problem struct {
 	settings
-	check string
 	f     ad.Func
 	xs    []*tensor.Tensor // the inputs, in their own dtypes
 	xe    []*tensor.Tensor // the inputs in the evaluation dtype (float64 copies or xs)
@@ -23,8 +22,8 @@ type problem struct {
 
 // newProblem validates the inputs, evaluates f and chooses the dtype of
 // the finite differences.
-func newProblem(f ad.Func, xs []*tensor.Tensor, o *Options, check string) (p *problem, err error) {
-	p = &problem{settings: resolve(o, len(xs)), check: check, f: f, xs: xs}
+func newProblem(f ad.Func, xs []*tensor.Tensor, o *Options) (*problem, error) {
+	p := &problem{settings: resolve(o, len(xs)), f: f, xs: xs}
 	fail := func(format string, args ...any) error {
 		return p.errf(CheckEvaluate, fmt.Errorf(format, args...))
 	}
@@ -40,6 +39,7 @@ func newProblem(f ad.Func, xs []*tensor.Tensor, o *Options, check string) (p *pr
 		}
 	}
 	if err := p.guard(CheckEvaluate, func() error {
+		var err error
 		p.y, err = p.eval(xs)
 		return err
 	}); err != nil {

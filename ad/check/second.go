@@ -22,7 +22,7 @@ import (
 // Second derivatives through nonsmooth primitives away from their kinks
 // are those of the smooth piece (zero for relu), and are checked as such.
 func SecondOrder(f ad.Func, xs []*tensor.Tensor, opt *Options) error {
-	p, err := newProblem(f, xs, opt, CheckHVP)
+	p, err := newProblem(f, xs, opt)
 	if err != nil {
 		return err
 	}
