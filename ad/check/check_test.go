@@ -2,6 +2,7 @@ package check_test
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"testing"
 
@@ -283,5 +284,20 @@ func TestWrtAndDeterminism(t *testing.T) {
 	}
 	if c1.Got != c2.Got || c1.Want != c2.Want {
 		t.Errorf("same seed, different results: %v vs %v", e1, e2)
+	}
+}
+
+// The Policy reaches ad: at relu's kink the central differences see the
+// average slope 1/2, which only ReLU'(0) = 1/2 reproduces.
+func TestPolicyIsPassed(t *testing.T) {
+	f := func(xs ...*ad.Var) *ad.Var { return ad.Relu(xs[0]) }
+	xs := []*tensor.Tensor{tensor.FromFloat64s(tensor.Float64, []float64{0, 1.5, -2})}
+	if err := check.Gradient(f, xs, &check.Options{Policy: ad.Policy{ReLU0: 0.5}}); err != nil {
+		t.Errorf("ReLU0 = 0.5: %v", err)
+	}
+	err := check.Gradient(f, xs, &check.Options{Policy: ad.Policy{ReLU0: 1}, Directions: -1})
+	var ce *check.Error
+	if !errors.As(err, &ce) || ce.Index != 0 || math.Abs(ce.Got/ce.Want-2) > 1e-9 {
+		t.Errorf("ReLU0 = 1 at the kink: want a mismatch at element 0 (slope 1 against 1/2), got %v", err)
 	}
 }
