@@ -305,7 +305,10 @@ func (p *fpParams) piggybackJVP(c *ad.Call, t []*ad.Var, delay int) *ad.Var {
 		}
 		return fw.Tangent(p.step(k, zs, seed(fw, th, tth)))
 	}
-	update := func(ztn *ad.Var) {
+	update := func(k int, z, ztn *ad.Var) {
+		if p.o.TangentCallback != nil {
+			p.o.TangentCallback(k, z.Value(), ztn.Value())
+		}
 		if zt == nil {
 			res = norm2(ztn.Value())
 		} else {
@@ -322,14 +325,14 @@ func (p *fpParams) piggybackJVP(c *ad.Call, t []*ad.Var, delay int) *ad.Var {
 		}
 		zn, ztn := jstep(k, z, zt)
 		z = zn
-		update(ztn)
+		update(k+1, z, ztn)
 	}
 	// derivatives converge later than iterates: continue at the frozen
 	// final point while the derivative still moves
 	if p.converged {
 		for k := p.K; k < p.o.maxIter() && !(res <= tol); k++ {
 			_, ztn := jstep(p.K-1, z, zt)
-			update(ztn)
+			update(k+1, z, ztn)
 		}
 	}
 	p.info.DerivIterations, p.info.DerivResidual = iters, res

@@ -3,6 +3,7 @@ package iterdiff
 import (
 	"math"
 	"math/rand/v2"
+	"os"
 	"testing"
 
 	"github.com/gradus-ml/gradus/ad"
@@ -47,12 +48,12 @@ func vals(v *ad.Var) []float64 { return v.Value().Float64s() }
 // jacobian returns ∂f/∂x as a gonum matrix (rows: outputs).
 func jacobian(t *testing.T, f func(x *ad.Var) *ad.Var, x *ad.Var, mode ad.JacobianMode, o *ad.Options) *mat.Dense {
 	t.Helper()
+	m := f(ad.StopGradient(x)).Value().Size()
+	n := x.Value().Size()
 	j, err := ad.Jacobian(f, x, mode, o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := f(ad.StopGradient(x)).Value().Size()
-	n := x.Value().Size()
 	return mat.NewDense(m, n, j.Value().Float64s())
 }
 
@@ -105,4 +106,76 @@ func extremeEig(a *mat.Dense, lam float64) (lo, hi float64) {
 	e.Factorize(sym, false)
 	v := e.Values(nil)
 	return v[0] + lam, v[n-1] + lam
+}
+
+// slow reports whether the long versions of the experiments run.
+func slow() bool { return os.Getenv("GRADUS_SLOW") == "1" }
+
+// softThreshold is the scalar prox of t|·|.
+func softThreshold(v, t float64) float64 {
+	switch {
+	case v > t:
+		return v - t
+	case v < -t:
+		return v + t
+	}
+	return 0
+}
+
+// fbElasticNet solves min ½‖Ax − y‖² + μ/2‖x‖² + λ‖x‖₁ by forward-backward
+// in plain float64 (an independent reference), from x0, until the update
+// is below tol.
+func fbElasticNet(A *mat.Dense, y []float64, mu, lam, gamma float64, x0 []float64, tol float64, maxIter int) []float64 {
+	m, n := A.Dims()
+	x := append([]float64(nil), x0...)
+	r := mat.NewVecDense(m, nil)
+	g := mat.NewVecDense(n, nil)
+	for k := 0; k < maxIter; k++ {
+		r.MulVec(A, mat.NewVecDense(n, x))
+		r.SubVec(r, mat.NewVecDense(m, y))
+		g.MulVec(A.T(), r)
+		var d float64
+		for i := range x {
+			nx := softThreshold(x[i]-gamma*(g.AtVec(i)+mu*x[i]), gamma*lam)
+			d = math.Max(d, math.Abs(nx-x[i]))
+			x[i] = nx
+		}
+		if d <= tol {
+			break
+		}
+	}
+	return x
+}
+
+// slope returns the least-squares slope of ys against xs.
+func slope(xs, ys []float64) float64 {
+	var mx, my float64
+	for i := range xs {
+		mx += xs[i]
+		my += ys[i]
+	}
+	mx /= float64(len(xs))
+	my /= float64(len(ys))
+	var sxy, sxx float64
+	for i := range xs {
+		sxy += (xs[i] - mx) * (ys[i] - my)
+		sxx += (xs[i] - mx) * (xs[i] - mx)
+	}
+	return sxy / sxx
+}
+
+func norm(v []float64) float64 {
+	var s float64
+	for _, x := range v {
+		s += x * x
+	}
+	return math.Sqrt(s)
+}
+
+func sub(a, b []float64) []float64 {
+	d := make([]float64, len(a))
+	for i := range a {
+		d[i] = a[i] - b[i]
+	}
+	return d
 }

@@ -41,6 +41,11 @@ type Options struct {
 	// Callback, if set, is called after each forward iteration with the
 	// iteration count and the residual ‖x_{k+1} − x_k‖ (progress reporting).
 	Callback func(k int, residual float64)
+	// TangentCallback, if set, is called by Piggyback's forward recursion
+	// after each derivative iteration k with the state x_k and its tangent
+	// J_k·v, both flattened (values, not to be modified): the data of
+	// derivative-error-versus-iteration plots.
+	TangentCallback func(k int, x, dx *tensor.Tensor)
 }
 
 func (o Options) maxIter() int {
