@@ -214,6 +214,14 @@ func TestKinkCountsExact(t *testing.T) {
 	}
 	checkKinks("forward", st, 1)
 
+	// a Hessian-vector product counts each application once (on its
+	// reverse trace), not once per nesting level
+	st = &ad.Stats{}
+	if _, err := ad.HVP(prog, coreConsts(x), coreConsts(tensor.OnesLike(x)), &ad.Options{Stats: st}); err != nil {
+		t.Fatal(err)
+	}
+	checkKinks("HVP", st, 1)
+
 	// a checkpointed segment is evaluated without recording, and counted
 	// once when it is recomputed during the backward pass
 	st = &ad.Stats{}
