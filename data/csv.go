@@ -14,32 +14,39 @@ import (
 	"strings"
 )
 
-// CSVOptions configures ReadCSV. The zero value takes the last column as a
-// regression target.
+// CSVOptions configures ReadCSV. The zero value reads a header row and
+// takes the last column as a regression target.
 type CSVOptions struct {
-	// Target is the header name of the target column; "" means the last
-	// column.
+	// Target is the name of the target column; "" means the last column.
 	Target string
 	// Classify reads the target as class labels: non-negative integers
 	// are used as they are, any other values are numbered in sorted order
 	// and kept as ClassNames.
 	Classify bool
-	// Drop lists columns (header names) to ignore.
+	// NoTarget makes every column a feature: the Dataset has neither
+	// Labels nor Targets (for unsupervised data, or targets kept in
+	// another file, as sklearn's diabetes_target.csv.gz).
+	NoTarget bool
+	// NoHeader reads data from the first row on; the columns are then
+	// named by their 1-based numbers "1", "2", … (for Target and Drop).
+	NoHeader bool
+	// Drop lists columns (by name) to ignore.
 	Drop []string
 	// Comma is the field separator (0: ',').
 	Comma rune
-	// SkipLines is the number of lines before the header row.
+	// SkipLines is the number of lines skipped before the header row (or
+	// the first data row with NoHeader), such as the "569,30,malignant,
+	// benign" line heading sklearn's CSV files.
 	SkipLines int
 }
 
 // maxIntLabel bounds class labels given as integers.
 const maxIntLabel = 1 << 16
 
-// ReadCSV reads a table with a header row and numeric columns into a
-// Dataset of shape (F) with FeatureNames from the header, and either
-// Targets (regression) or Labels (with opt.Classify) from the target
-// column. Errors give the line and the column (number and name) of a bad
-// value.
+// ReadCSV reads a table of numeric columns into a Dataset of shape (F)
+// with FeatureNames from the header, and either Targets (regression) or
+// Labels (with opt.Classify) from the target column. Errors give the line
+// and the column (number and name) of a bad value.
 func ReadCSV(r io.Reader, opt CSVOptions) (*Dataset, error) {
 	d, err := readCSV(r, opt)
 	if err != nil {
@@ -52,7 +59,7 @@ func readCSV(r io.Reader, opt CSVOptions) (*Dataset, error) {
 	br := bufio.NewReader(r)
 	for i := range opt.SkipLines {
 		if _, err := br.ReadString('\n'); err != nil {
-			return nil, fmt.Errorf("skipping line %d of %d before the header: %w", i+1, opt.SkipLines, err)
+			return nil, fmt.Errorf("skipping line %d of %d: %w", i+1, opt.SkipLines, err)
 		}
 	}
 	cr := csv.NewReader(br)
@@ -60,27 +67,46 @@ func readCSV(r io.Reader, opt CSVOptions) (*Dataset, error) {
 		cr.Comma = opt.Comma
 	}
 	cr.ReuseRecord = true
-	header, err := cr.Read()
+	// csv reports lines counted from where it started reading.
+	fixLine := func(err error) error {
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			pe.StartLine += opt.SkipLines
+			pe.Line += opt.SkipLines
+		}
+		return err
+	}
+	first, err := cr.Read()
 	if err == io.EOF {
-		return nil, errors.New("no header row (empty input)")
+		return nil, errors.New("no rows (empty input)")
 	}
 	if err != nil {
-		return nil, fmt.Errorf("header: %w", err)
+		return nil, fmt.Errorf("first row: %w", fixLine(err))
 	}
-	header = slices.Clone(header)
+	first = slices.Clone(first)
+	header := make([]string, len(first))
 	for i := range header {
-		header[i] = strings.TrimSpace(header[i])
+		if opt.NoHeader {
+			header[i] = strconv.Itoa(i + 1)
+		} else {
+			header[i] = strings.TrimSpace(first[i])
+		}
 	}
-	lineOf := func(hdrLine int) int { return hdrLine + opt.SkipLines }
-	target := len(header) - 1
-	if opt.Target != "" {
+	target := -1
+	switch {
+	case opt.NoTarget:
+		if opt.Target != "" || opt.Classify {
+			return nil, errors.New("NoTarget together with Target or Classify")
+		}
+	case opt.Target == "":
+		target = len(header) - 1
+	default:
 		target = slices.Index(header, opt.Target)
 		if target < 0 {
 			return nil, fmt.Errorf("target column %q not in header (columns: %s)", opt.Target, strings.Join(header, ", "))
 		}
 	}
 	use := make([]bool, len(header))
-	var features []int
 	for i := range header {
 		use[i] = i != target
 	}
@@ -94,53 +120,64 @@ func readCSV(r io.Reader, opt CSVOptions) (*Dataset, error) {
 		}
 		use[i] = false
 	}
+	var features []int
 	for i, u := range use {
 		if u {
 			features = append(features, i)
 		}
 	}
 	if len(features) == 0 {
-		return nil, fmt.Errorf("no feature columns besides the target %q", header[target])
+		return nil, errors.New("no feature columns besides the target")
 	}
 	d := &Dataset{Shape: []int{len(features)}}
-	for _, i := range features {
-		d.FeatureNames = append(d.FeatureNames, header[i])
+	if !opt.NoHeader {
+		for _, i := range features {
+			d.FeatureNames = append(d.FeatureNames, header[i])
+		}
 	}
 	var rawTargets []string
+	row := func(rec []string, line int) error {
+		for _, i := range features {
+			v, err := parseCell(rec[i])
+			if err != nil {
+				return fmt.Errorf("line %d, column %d (%q): %w", line, i+1, header[i], err)
+			}
+			d.X = append(d.X, v)
+		}
+		switch {
+		case target < 0:
+		case opt.Classify:
+			t := strings.TrimSpace(rec[target])
+			if t == "" {
+				return fmt.Errorf("line %d, column %d (%q, the target): empty class label", line, target+1, header[target])
+			}
+			rawTargets = append(rawTargets, t)
+		default:
+			v, err := parseCell(rec[target])
+			if err != nil {
+				return fmt.Errorf("line %d, column %d (%q, the target): %w", line, target+1, header[target], err)
+			}
+			d.Targets = append(d.Targets, v)
+		}
+		return nil
+	}
+	if opt.NoHeader {
+		if err := row(first, 1+opt.SkipLines); err != nil {
+			return nil, err
+		}
+	}
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				pe.StartLine, pe.Line = lineOf(pe.StartLine), lineOf(pe.Line)
-			}
-			return nil, err
+			return nil, fixLine(err)
 		}
 		line, _ := cr.FieldPos(0)
-		line = lineOf(line)
-		for _, i := range features {
-			v, err := parseCell(rec[i])
-			if err != nil {
-				return nil, fmt.Errorf("line %d, column %d (%q): %w", line, i+1, header[i], err)
-			}
-			d.X = append(d.X, v)
+		if err := row(rec, line+opt.SkipLines); err != nil {
+			return nil, err
 		}
-		if opt.Classify {
-			t := strings.TrimSpace(rec[target])
-			if t == "" {
-				return nil, fmt.Errorf("line %d, column %d (%q, the target): empty class label", line, target+1, header[target])
-			}
-			rawTargets = append(rawTargets, t)
-			continue
-		}
-		v, err := parseCell(rec[target])
-		if err != nil {
-			return nil, fmt.Errorf("line %d, column %d (%q, the target): %w", line, target+1, header[target], err)
-		}
-		d.Targets = append(d.Targets, v)
 	}
 	if len(d.X) == 0 {
 		return nil, errors.New("no data rows after the header")

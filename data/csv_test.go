@@ -46,7 +46,10 @@ func TestReadCSVErrors(t *testing.T) {
 		opt      CSVOptions
 		want     []string
 	}{
-		{"empty", "", CSVOptions{}, []string{"no header row"}},
+		{"empty", "", CSVOptions{}, []string{"no rows"}},
+		{"no target with target", "a,b\n1,2\n", CSVOptions{NoTarget: true, Target: "a"}, []string{"NoTarget together with Target"}},
+		{"no header bad", "1,2\nx,3\n", CSVOptions{NoHeader: true, SkipLines: 1}, []string{"line 2, column 1 (\"1\")"}},
+		{"no header first bad", "1,x\n", CSVOptions{NoHeader: true}, []string{"line 1, column 2 (\"2\", the target)"}},
 		{"no rows", "a,b\n", CSVOptions{}, []string{"no data rows"}},
 		{"bad value", "a,b,c\n1,2,3\n4,x5,6\n", CSVOptions{}, []string{"line 3, column 2 (\"b\")", `cannot parse "x5"`}},
 		{"bad target", "a,b\n1,2\n4,?\n", CSVOptions{}, []string{"line 3, column 2 (\"b\", the target)"}},
@@ -67,6 +70,39 @@ func TestReadCSVErrors(t *testing.T) {
 			_, err := ReadCSV(strings.NewReader(c.in), c.opt)
 			wantErr(t, err, append([]string{"data: CSV"}, c.want...)...)
 		})
+	}
+}
+
+func TestReadCSVSklearnLayouts(t *testing.T) {
+	// breast_cancer.csv: a summary line, then rows without header, the
+	// class in the last column.
+	bc := "3,2,malignant,benign\n17.99,10.38,0\n20.57,17.77,1\n1.5,2,0\n"
+	d, err := ReadCSV(strings.NewReader(bc), CSVOptions{SkipLines: 1, NoHeader: true, Classify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Len() != 3 || !slices.Equal(d.Labels, []int{0, 1, 0}) || d.Classes != 2 || d.X[2] != 20.57 || d.FeatureNames != nil {
+		t.Fatalf("breast cancer layout: %d rows, labels %v, X %v", d.Len(), d.Labels, d.X)
+	}
+	d, err = ReadCSV(strings.NewReader(bc), CSVOptions{SkipLines: 1, NoHeader: true, Target: "1", Drop: []string{"3"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(d.X, []float32{10.38, 17.77, 2}) || !slices.Equal(d.Targets, []float32{17.99, 20.57, 1.5}) {
+		t.Fatalf("by column number: X %v targets %v", d.X, d.Targets)
+	}
+	// diabetes: space-separated features and targets in separate files.
+	x, err := ReadCSV(strings.NewReader("59 2 32.1\n48 1 21.6\n"), CSVOptions{Comma: ' ', NoHeader: true, NoTarget: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := ReadCSV(strings.NewReader("1.51e+02\n7.5e+01\n"), CSVOptions{NoHeader: true, NoTarget: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x.Targets = y.X
+	if err := x.Validate(); err != nil || x.Len() != 2 || x.Features() != 3 || x.Targets[0] != 151 {
+		t.Fatalf("diabetes layout: %v, %d rows", err, x.Len())
 	}
 }
 

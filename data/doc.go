@@ -6,7 +6,7 @@
 // labels (or real regression targets). Loaders exist for MNIST and
 // Fashion-MNIST (IDX files, gzipped or raw), CIFAR-10 (the official binary
 // batches, in a directory or in their tar.gz, and the JPEG copy of the data
-// set in a tar.gz) and numeric CSV tables. Image pixels are scaled to [0, 1];
+// set in a tar.gz), numeric CSV tables and Weka's ARFF tables. Image pixels are scaled to [0, 1];
 // Normalize and Rescale apply per-channel standardization or min-max
 // scaling. A Batcher cuts a Dataset into mini-batch tensors of a chosen
 // dtype, shuffling deterministically from a seed and reusing its buffers.

@@ -65,3 +65,17 @@ func FuzzReadCSV(f *testing.F) {
 		}
 	})
 }
+
+func FuzzReadARFF(f *testing.F) {
+	f.Add(pimaLike, "", true)
+	f.Add("@attribute a numeric\n@attribute b numeric\n@data\n1,2\n", "a", false)
+	f.Fuzz(func(t *testing.T, in, target string, oneHot bool) {
+		d, err := ReadARFF(strings.NewReader(in), ARFFOptions{Target: target, OneHot: oneHot})
+		if err != nil {
+			return
+		}
+		if err := d.Validate(); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

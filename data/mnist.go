@@ -111,28 +111,45 @@ func LoadFashionMNIST(dir string) (train, test *Dataset, err error) {
 	return loadMNISTLike(dir, "Fashion-MNIST", FashionMNISTClasses, 28)
 }
 
-// loadMNISTLike loads the four IDX files of dir, checking the image size.
+// loadMNISTLike loads the four IDX files of dir, the training and the
+// test set concurrently, checking the image size.
 func loadMNISTLike(dir, name string, classNames []string, size int) (train, test *Dataset, err error) {
 	var sets [2]*Dataset
+	var errs [2]error
+	var wg sync.WaitGroup
 	for k, split := range []string{"train", "t10k"} {
-		ip, err := findIDX(dir, split+"-images-idx3-ubyte.gz")
+		wg.Go(func() {
+			sets[k], errs[k] = loadMNISTSplit(dir, split, size)
+			if errs[k] == nil {
+				sets[k].Name = name + " " + []string{"train", "test"}[k]
+				sets[k].ClassNames = slices.Clone(classNames)
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
 		if err != nil {
 			return nil, nil, err
 		}
-		lp, err := findIDX(dir, split+"-labels-idx1-ubyte.gz")
-		if err != nil {
-			return nil, nil, err
-		}
-		d, err := LoadIDXDataset(ip, lp, 10)
-		if err != nil {
-			return nil, nil, err
-		}
-		if d.Shape[1] != size || d.Shape[2] != size {
-			return nil, nil, fmt.Errorf("data: %s: images of %d×%d, want %d×%d for %s", ip, d.Shape[1], d.Shape[2], size, size, name)
-		}
-		d.Name = name + " " + []string{"train", "test"}[k]
-		d.ClassNames = slices.Clone(classNames)
-		sets[k] = d
 	}
 	return sets[0], sets[1], nil
+}
+
+func loadMNISTSplit(dir, split string, size int) (*Dataset, error) {
+	ip, err := findIDX(dir, split+"-images-idx3-ubyte.gz")
+	if err != nil {
+		return nil, err
+	}
+	lp, err := findIDX(dir, split+"-labels-idx1-ubyte.gz")
+	if err != nil {
+		return nil, err
+	}
+	d, err := LoadIDXDataset(ip, lp, 10)
+	if err != nil {
+		return nil, err
+	}
+	if d.Shape[1] != size || d.Shape[2] != size {
+		return nil, fmt.Errorf("data: %s: images of %d×%d, want %d×%d", ip, d.Shape[1], d.Shape[2], size, size)
+	}
+	return d, nil
 }
