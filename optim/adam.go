@@ -101,7 +101,7 @@ func newAdamCoef[C float](c AdamConfig, lr float64, t int) adamCoef[C] {
 	return adamCoef[C]{
 		gsign:         C(gsign(c.Maximize)),
 		l2:            C(c.L2),
-		decay:         C(1 - lr*c.WeightDecay),
+		decay:         C(1 - float64(lr*c.WeightDecay)),
 		beta1:         C(c.Beta1),
 		oneMinusBeta1: C(1 - c.Beta1),
 		beta2:         C(c.Beta2),
@@ -152,7 +152,7 @@ func adamLoop[P, S, C float](p, g []P, m, v []S, k adamCoef[C]) {
 		if k.l2 != 0 {
 			gi += C(k.l2 * th)
 		}
-		th *= k.decay
+		th = C(th * k.decay)
 		ms := S(C(C(m[i])*k.beta1) + C(k.oneMinusBeta1*gi))
 		vs := S(C(C(v[i])*k.beta2) + C(C(k.oneMinusBeta2*gi)*gi))
 		m[i], v[i] = ms, vs

@@ -106,9 +106,9 @@ func (gf *goldenFile) grad(w []float64) []float64 {
 	for i := range w {
 		s := 0.0
 		for j := range w {
-			s += gf.A[i][j] * w[j]
+			s += float64(gf.A[i][j] * w[j]) // no FMA, as the Python script
 		}
-		g[i] = s + gf.b[i] + gf.c[i]*w[i]*w[i]*w[i]
+		g[i] = s + gf.b[i] + float64(gf.c[i]*w[i]*w[i]*w[i])
 	}
 	return g
 }

@@ -98,7 +98,7 @@ type innaCoef[C float] struct{ gsign, decay, thetaCoef, psiCoef, negLR, beta C }
 func newInnaCoef[C float](c INNAConfig, lr float64) innaCoef[C] {
 	return innaCoef[C]{
 		gsign:     C(gsign(c.Maximize)),
-		decay:     C(1 - lr*c.WeightDecay),
+		decay:     C(1 - float64(lr*c.WeightDecay)),
 		thetaCoef: C(c.Alpha - 1/c.Beta),
 		psiCoef:   C(1 / c.Beta),
 		negLR:     C(-lr),
@@ -116,7 +116,7 @@ func (o *INNA) Step(params, grads []*tensor.Tensor) error {
 		return err
 	}
 	if fresh {
-		ab := 1 - o.cfg.Alpha*o.cfg.Beta
+		ab := 1 - float64(o.cfg.Alpha*o.cfg.Beta)
 		for i, p := range params {
 			psi := o.bufs[i][0]
 			for j := range p.Size() {
@@ -151,7 +151,7 @@ func innaLoop[P, S, C float](p, g []P, psi []S, k innaCoef[C]) {
 	g = g[:len(p)]
 	psi = psi[:len(p)]
 	for i := range p {
-		th := C(p[i]) * k.decay
+		th := C(C(p[i]) * k.decay)
 		ps := C(psi[i])
 		phase := C(k.thetaCoef*th) + C(k.psiCoef*ps)
 		psi[i] = S(ps + C(k.negLR*phase))

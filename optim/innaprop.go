@@ -121,12 +121,14 @@ type innapropCoef[C float] struct {
 
 func newInnapropCoef[C float](c INNApropConfig, lr float64, t int) innapropCoef[C] {
 	a, b, wd, sigma := c.Alpha, c.Beta, c.WeightDecay, c.Sigma
-	s1 := lr * (1 - b*a) / (b - lr)
+	// Explicit float64 conversions keep x*y±z from being fused into an
+	// FMA, so the coefficients are the reference's Python doubles.
+	s1 := lr * (1 - float64(b*a)) / (b - lr)
 	s2 := lr / (b - lr)
 	bc := 1 - powi(sigma, t)
 	return innapropCoef[C]{
 		gsign:         C(gsign(c.Maximize)),
-		decay:         C(1 - lr*wd),
+		decay:         C(1 - float64(lr*wd)),
 		sigma:         C(sigma),
 		oneMinusSigma: C(1 - sigma),
 		sqrtBC:        C(math.Sqrt(bc)),
@@ -150,7 +152,7 @@ func (o *INNAprop) Step(params, grads []*tensor.Tensor) error {
 	}
 	if fresh {
 		// ψ₀ = (1−αβ)θ₀, from the parameters before any decay.
-		ab := 1 - o.cfg.Alpha*o.cfg.Beta
+		ab := 1 - float64(o.cfg.Alpha*o.cfg.Beta)
 		for i, p := range params {
 			psi := o.bufs[i][1]
 			for j := range p.Size() {
@@ -190,7 +192,7 @@ func innapropLoop[P, S, C float](p, g []P, v, psi []S, k innapropCoef[C]) {
 	psi = psi[:len(p)]
 	for i := range p {
 		gi := C(g[i]) * k.gsign
-		th := C(p[i]) * k.decay
+		th := C(C(p[i]) * k.decay)
 		vs := S(C(C(v[i])*k.sigma) + C(C(k.oneMinusSigma*gi)*gi))
 		v[i] = vs
 		denom := C(sqrt(C(vs))/k.sqrtBC) + k.eps

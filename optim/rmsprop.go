@@ -118,7 +118,7 @@ type rmspropCoef[C float] struct {
 func newRMSpropCoef[C float](c RMSpropConfig, lr float64) rmspropCoef[C] {
 	return rmspropCoef[C]{
 		gsign: C(gsign(c.Maximize)),
-		l2:    C(c.L2), decay: C(1 - lr*c.WeightDecay), alpha: C(c.Alpha), oneMinusAlpha: C(1 - c.Alpha),
+		l2:    C(c.L2), decay: C(1 - float64(lr*c.WeightDecay)), alpha: C(c.Alpha), oneMinusAlpha: C(1 - c.Alpha),
 		eps: C(c.Eps), mu: C(c.Momentum), negLR: C(-lr),
 		momentum: c.Momentum != 0, centered: c.Centered,
 	}
@@ -188,7 +188,7 @@ func rmspropLoop[P, S, C float](p, g []P, v, mom, avg []S, k rmspropCoef[C]) {
 		if k.l2 != 0 {
 			gi += C(k.l2 * th)
 		}
-		th *= k.decay
+		th = C(th * k.decay)
 		vs := S(C(C(v[i])*k.alpha) + C(C(k.oneMinusAlpha*gi)*gi))
 		v[i] = vs
 		var den C

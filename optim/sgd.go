@@ -110,7 +110,7 @@ type sgdCoef[C float] struct {
 func newSGDCoef[C float](c SGDConfig, lr float64, first bool) sgdCoef[C] {
 	return sgdCoef[C]{
 		gsign: C(gsign(c.Maximize)),
-		l2:    C(c.L2), decay: C(1 - lr*c.WeightDecay), negLR: C(-lr),
+		l2:    C(c.L2), decay: C(1 - float64(lr*c.WeightDecay)), negLR: C(-lr),
 		mu: C(c.Momentum), oneMinusDamp: C(1 - c.Dampening),
 		first: first, nesterov: c.Nesterov,
 	}
@@ -166,7 +166,7 @@ func sgdLoop[P, C float](p, g []P, k sgdCoef[C]) {
 		if k.l2 != 0 {
 			d += C(k.l2 * th)
 		}
-		p[i] = P(th*k.decay + C(k.negLR*d))
+		p[i] = P(C(th*k.decay) + C(k.negLR*d))
 	}
 }
 
@@ -190,6 +190,6 @@ func sgdMomentumLoop[P, S, C float](p, g []P, buf []S, k sgdCoef[C]) {
 		} else {
 			d = C(bs)
 		}
-		p[i] = P(th*k.decay + C(k.negLR*d))
+		p[i] = P(C(th*k.decay) + C(k.negLR*d))
 	}
 }
