@@ -182,7 +182,16 @@ func NewText(name string, raw []byte, opt TextOptions) (*Text, error) {
 }
 
 // LoadText reads the text file at path and builds a Text (see NewText).
+// An empty path means the zero-download default, Newton's Opticks from the
+// Go toolchain (see OpticksPath).
 func LoadText(path string, opt TextOptions) (*Text, error) {
+	if path == "" {
+		p, err := OpticksPath()
+		if err != nil {
+			return nil, err
+		}
+		path = p
+	}
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("data: %w", err)

@@ -54,9 +54,12 @@ func TestTextOpticks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	txt, err := LoadText(p, TextOptions{})
+	txt, err := LoadText("", TextOptions{}) // the default is the Opticks
 	if err != nil {
 		t.Fatal(err)
+	}
+	if txt.Name != p {
+		t.Fatalf("default text %s, want %s", txt.Name, p)
 	}
 	n := len(txt.Train) + len(txt.Val)
 	if n != len([]rune(string(raw))) {
