@@ -31,6 +31,15 @@ type Optimizer interface {
 	Load(s *State) error
 }
 
+var (
+	_ Optimizer = (*SGD)(nil)
+	_ Optimizer = (*RMSprop)(nil)
+	_ Optimizer = (*Adam)(nil)
+	_ Optimizer = (*AdamW)(nil)
+	_ Optimizer = (*INNA)(nil)
+	_ Optimizer = (*INNAprop)(nil)
+)
+
 // Precision is the dtype of the optimizer state buffers.
 type Precision uint8
 

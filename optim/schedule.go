@@ -52,17 +52,17 @@ func StepDecay(lr, gamma float64, every int) (Schedule, error) {
 	}), nil
 }
 
-// Cosine returns min + (lr−min)(1+cos(π·step/steps))/2, which goes from lr
-// at step 0 to min at step `steps` and stays at min afterwards (PyTorch's
+// Cosine returns minLR + (lr−minLR)(1+cos(π·step/steps))/2, which goes
+// from lr at step 0 to minLR at step `steps` and stays there afterwards (PyTorch's
 // CosineAnnealingLR with T_max = steps, which instead turns back up).
-func Cosine(lr, min float64, steps int) (Schedule, error) {
-	return WarmupCosine(lr, min, 0, steps)
+func Cosine(lr, minLR float64, steps int) (Schedule, error) {
+	return WarmupCosine(lr, minLR, 0, steps)
 }
 
 // WarmupCosine rises linearly from 0 at step 0 to lr at step warmup
-// (lr·step/warmup, as nanoGPT), then follows a cosine from lr down to min
-// at step `steps`, and stays at min afterwards.
-func WarmupCosine(lr, min float64, warmup, steps int) (Schedule, error) {
+// (lr·step/warmup, as nanoGPT), then follows a cosine from lr down to
+// minLR at step `steps`, and stays at minLR afterwards.
+func WarmupCosine(lr, minLR float64, warmup, steps int) (Schedule, error) {
 	name := "WarmupCosine"
 	if warmup == 0 {
 		name = "Cosine"
@@ -70,8 +70,8 @@ func WarmupCosine(lr, min float64, warmup, steps int) (Schedule, error) {
 	if err := checkBase(name, lr); err != nil {
 		return nil, err
 	}
-	if !(min >= 0 && min <= lr) {
-		return nil, fmt.Errorf("optim: %s: min learning rate %v, want a value in [0, %v]", name, min, lr)
+	if !(minLR >= 0 && minLR <= lr) {
+		return nil, fmt.Errorf("optim: %s: min learning rate %v, want a value in [0, %v]", name, minLR, lr)
 	}
 	if warmup < 0 {
 		return nil, fmt.Errorf("optim: %s: warmup = %d steps, want ≥ 0", name, warmup)
@@ -84,10 +84,10 @@ func WarmupCosine(lr, min float64, warmup, steps int) (Schedule, error) {
 		case step < warmup:
 			return lr * float64(max(step, 0)) / float64(warmup)
 		case step >= steps:
-			return min
+			return minLR
 		}
 		r := float64(step-warmup) / float64(steps-warmup)
-		return min + 0.5*(1+math.Cos(math.Pi*r))*(lr-min)
+		return minLR + 0.5*(1+math.Cos(math.Pi*r))*(lr-minLR)
 	}), nil
 }
 
