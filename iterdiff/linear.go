@@ -7,6 +7,7 @@ import (
 	"github.com/gradus-ml/gradus/ad"
 	"github.com/gradus-ml/gradus/linsolve"
 	"github.com/gradus-ml/gradus/tensor"
+	"gonum.org/v1/gonum/mat"
 )
 
 // LinearOp is a linear map v ↦ A(p)·v written with ad operations: linear
@@ -38,6 +39,32 @@ type LinearOptions struct {
 type linParams struct {
 	a, at LinearOp
 	o     LinearOptions
+	// cache keeps the matrix materialized by a dense method, shared by the
+	// derivative solves (same parameter values) and the transposed system.
+	cache *denseCache
+	trans bool // this is the transposed system of cache's matrix
+}
+
+// denseCache is a materialized operator for given parameter values.
+type denseCache struct {
+	ps []*tensor.Tensor
+	a  *mat.Dense
+}
+
+func (d *denseCache) matches(ps []*tensor.Tensor) bool {
+	if d.a == nil || len(d.ps) != len(ps) {
+		return false
+	}
+	for i := range ps {
+		if d.ps[i] != ps[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func isDense(m linsolve.Method) bool {
+	return m == linsolve.MethodLU || m == linsolve.MethodCholesky || m == linsolve.MethodQR
 }
 
 var linearSolvePrim *ad.Prim
@@ -79,6 +106,9 @@ func LinearSolve(a LinearOp, b *ad.Var, p []*ad.Var, o *LinearOptions) *ad.Var {
 		}
 	}
 	lp.o.Solve.X0 = nil
+	if isDense(lp.o.Method) {
+		lp.cache = &denseCache{}
+	}
 	return ad.Apply(linearSolvePrim, lp, append([]*ad.Var{b}, p...)...)
 }
 
@@ -103,6 +133,7 @@ func transposeOf(a LinearOp, pol ad.Policy, st *ad.Stats) LinearOp {
 func (lp *linParams) transposed() *linParams {
 	t := *lp
 	t.a, t.at = lp.at, lp.a
+	t.trans = !lp.trans
 	return &t
 }
 
@@ -138,7 +169,13 @@ func (lp *linParams) eval(in []*tensor.Tensor) *tensor.Tensor {
 			copy(dst, lp.at(ad.Const(tensor.Wrap64(x, shape...)), ps).Value().Float64s())
 		}
 	}
-	res, err := linsolve.Solve(lp.o.Method, op, opT, b.Float64s(), &lp.o.Solve)
+	var res linsolve.Result
+	var err error
+	if lp.cache != nil {
+		res, err = lp.denseSolve(op, n, in[1:], b.Float64s())
+	} else {
+		res, err = linsolve.Solve(lp.o.Method, op, opT, b.Float64s(), &lp.o.Solve)
+	}
 	if lp.o.Report != nil {
 		lp.o.Report(res, err)
 	}
@@ -149,6 +186,36 @@ func (lp *linParams) eval(in []*tensor.Tensor) *tensor.Tensor {
 		}
 	}
 	return tensor.Wrap64(res.X, shape...)
+}
+
+// denseSolve materializes the operator (or reuses the matrix materialized
+// for the same parameter values, transposed if need be) and solves with
+// the dense method.
+func (lp *linParams) denseSolve(op linsolve.Operator, n int, ps []*tensor.Tensor, b []float64) (linsolve.Result, error) {
+	c := lp.cache
+	var m mat.Matrix
+	if c.matches(ps) {
+		m = c.a
+		if lp.trans {
+			m = c.a.T()
+		}
+	} else {
+		d := linsolve.Dense(op, n)
+		m = d
+		c.ps = append([]*tensor.Tensor(nil), ps...)
+		if lp.trans {
+			c.a = mat.DenseCopyOf(d.T())
+		} else {
+			c.a = d
+		}
+	}
+	switch lp.o.Method {
+	case linsolve.MethodLU:
+		return linsolve.LU(m, b, &lp.o.Solve)
+	case linsolve.MethodCholesky:
+		return linsolve.Cholesky(m, b, &lp.o.Solve)
+	}
+	return linsolve.QR(m, b, &lp.o.Solve)
 }
 
 func (lp *linParams) jvp(c *ad.Call, t []*ad.Var) *ad.Var {
