@@ -17,7 +17,29 @@ type BatchOptions struct {
 	// DropLast drops the last batch of an epoch when it is smaller than
 	// the batch size.
 	DropLast bool
+	// Augment randomly transforms image examples as they are batched.
+	Augment Augment
 }
+
+// Augment configures random augmentation of image examples of shape
+// (C, H, W), drawn from a generator seeded from BatchOptions.Seed (apart
+// from the one that shuffles, so augmenting does not change the order).
+// The zero value does nothing. The transforms are those of the usual
+// CIFAR-10 training pipeline "random crop with padding, random horizontal
+// flip", applied in that order.
+type Augment struct {
+	// Crop pads each image with Crop pixels on every side and cuts back an
+	// H×W window at a uniformly random offset (CIFAR-10 recipes use 4).
+	Crop int
+	// Pad gives the value of the padding pixels of each channel (nil: 0).
+	// For a data set normalized with mean m and std s, black padding is
+	// −m/s, as when padding comes before normalization.
+	Pad []float32
+	// FlipX mirrors each image left-right with probability 1/2.
+	FlipX bool
+}
+
+func (a Augment) active() bool { return a.Crop > 0 || a.FlipX }
 
 // Batcher cuts a Dataset into mini-batches: tensors of shape
 // (B, Shape...) in a chosen dtype, with the labels of their examples.
@@ -30,6 +52,8 @@ type Batcher struct {
 	dt      tensor.DType
 	opt     BatchOptions
 	rng     *tensor.RNG
+	augRNG  *tensor.RNG
+	scratch []float32
 	order   []int
 	pos     int // next position in order
 	epochs  int // epochs begun
@@ -69,8 +93,23 @@ func NewBatcher(d *Dataset, size int, dt tensor.DType, opt BatchOptions) (*Batch
 	if batches == 0 {
 		return nil, fmt.Errorf("data: dataset %q has %d examples: no batch of size %d (DropLast=%v)", d.Name, n, size, opt.DropLast)
 	}
+	if a := opt.Augment; a.active() || a.Crop != 0 || a.Pad != nil {
+		if len(d.Shape) != 3 {
+			return nil, fmt.Errorf("data: augmentation of dataset %q: examples of shape %v, want images (C, H, W)", d.Name, d.Shape)
+		}
+		if a.Crop < 0 {
+			return nil, fmt.Errorf("data: augmentation crop padding %d, want ≥ 0", a.Crop)
+		}
+		if a.Pad != nil && len(a.Pad) != d.Shape[0] {
+			return nil, fmt.Errorf("data: augmentation: %d padding values for %d channels", len(a.Pad), d.Shape[0])
+		}
+	}
 	b := &Batcher{d: d, size: size, dt: dt, opt: opt, batches: batches, feat: d.Features()}
 	b.rng = tensor.NewRNG(opt.Seed)
+	if opt.Augment.active() {
+		b.augRNG = tensor.NewRNG(opt.Seed).Split()
+		b.scratch = make([]float32, b.feat)
+	}
 	b.order = make([]int, n)
 	for i := range b.order {
 		b.order[i] = i
@@ -161,6 +200,10 @@ func (b *Batcher) fill() (*tensor.Tensor, []int) {
 	f, d := b.feat, b.d
 	for k, i := range b.idx {
 		src := d.X[i*f : (i+1)*f]
+		if b.augRNG != nil {
+			b.augment(b.scratch, src)
+			src = b.scratch
+		}
 		if b.buf64 != nil {
 			dst := b.buf64[k*f : (k+1)*f]
 			for j, v := range src {
@@ -212,6 +255,48 @@ func (b *Batcher) fill() (*tensor.Tensor, []int) {
 		}
 	}
 	return x, y
+}
+
+// augment writes a randomly cropped and flipped copy of the image src to
+// dst.
+func (b *Batcher) augment(dst, src []float32) {
+	a, sh := b.opt.Augment, b.d.Shape
+	c, h, w := sh[0], sh[1], sh[2]
+	p := a.Crop
+	dy, dx := 0, 0
+	if p > 0 {
+		dy, dx = b.augRNG.IntN(2*p+1)-p, b.augRNG.IntN(2*p+1)-p
+	}
+	flip := a.FlipX && b.augRNG.Uint64()&1 == 1
+	for ch := range c {
+		var pad float32
+		if a.Pad != nil {
+			pad = a.Pad[ch]
+		}
+		plane, out := src[ch*h*w:(ch+1)*h*w], dst[ch*h*w:(ch+1)*h*w]
+		for y := range h {
+			sy := y + dy
+			row := out[y*w : (y+1)*w]
+			if sy < 0 || sy >= h {
+				for x := range row {
+					row[x] = pad
+				}
+				continue
+			}
+			for x := range row {
+				cx := x
+				if flip {
+					cx = w - 1 - x
+				}
+				sx := cx + dx
+				if sx < 0 || sx >= w {
+					row[x] = pad
+				} else {
+					row[x] = plane[sy*w+sx]
+				}
+			}
+		}
+	}
 }
 
 // Targets returns the regression targets of the batch last returned, a

@@ -9,7 +9,9 @@
 // set in a tar.gz), numeric CSV tables and Weka's ARFF tables. Image pixels are scaled to [0, 1];
 // Normalize and Rescale apply per-channel standardization or min-max
 // scaling. A Batcher cuts a Dataset into mini-batch tensors of a chosen
-// dtype, shuffling deterministically from a seed and reusing its buffers.
+// dtype, shuffling deterministically from a seed, optionally augmenting
+// images (random crop with padding, horizontal flip) and reusing its
+// buffers.
 //
 // Text for character-level language models is held in a Text: a character
 // Vocab (sorted unique runes or bytes), the encoded training and validation
