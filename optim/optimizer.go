@@ -8,7 +8,8 @@ import (
 	"github.com/gradus-ml/gradus/tensor"
 )
 
-// Optimizer updates parameters in place from their gradients.
+// Optimizer updates parameters in place from their gradients. An
+// Optimizer is not safe for concurrent use.
 type Optimizer interface {
 	// Step applies one update to params from grads (same length, shapes
 	// and storage as params). The parameter list must keep its order,
