@@ -1,0 +1,203 @@
+package prox
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/gradus-ml/gradus/ad"
+	"github.com/gradus-ml/gradus/tensor"
+)
+
+// groupName is the primitive name of GroupLasso.
+const groupName = "prox_group_lasso"
+
+// groupParams hold λ and, for each position of the last axis, its group
+// (ng for the positions in no group).
+type groupParams struct {
+	lambda  float64
+	groupOf []int
+	ng      int
+}
+
+// groupNorms returns the norm of every group of every row of x, laid out
+// as [row][group] (the slot ng, for ungrouped positions, is left 0).
+func (p groupParams) groupNorms(x *tensor.Tensor) []float64 {
+	n, d := rows(groupName, x.Shape())
+	v := x.Float64s()
+	norms := make([]float64, n*(p.ng+1))
+	buf := make([][]float64, p.ng)
+	for i := range n {
+		for g := range buf {
+			buf[g] = buf[g][:0]
+		}
+		for k, g := range p.groupOf {
+			if g < p.ng {
+				buf[g] = append(buf[g], v[i*d+k])
+			}
+		}
+		for g, b := range buf {
+			norms[i*(p.ng+1)+g] = norm2(b)
+		}
+	}
+	return norms
+}
+
+var groupPrim = &ad.Prim{
+	Name: groupName,
+	Eval: func(in []*tensor.Tensor, pa any) *tensor.Tensor {
+		p := pa.(groupParams)
+		x := in[0]
+		n, d := rows(groupName, x.Shape())
+		norms := p.groupNorms(x)
+		v := x.Float64s()
+		for i := range n {
+			for k, g := range p.groupOf {
+				if g == p.ng {
+					continue
+				}
+				nr := norms[i*(p.ng+1)+g]
+				switch {
+				case nr > p.lambda:
+					v[i*d+k] *= 1 - p.lambda/nr
+				case nr <= p.lambda:
+					v[i*d+k] = 0
+				default: // NaN
+					v[i*d+k] = nr
+				}
+			}
+		}
+		return tensor.FromFloat64s(x.DType(), v, x.Shape()...)
+	},
+	JVP: func(c *ad.Call, t []*ad.Var) *ad.Var { return groupRule(c, t[0]) },
+	VJP: func(c *ad.Call, g *ad.Var) []*ad.Var { return []*ad.Var{groupRule(c, g)} },
+	Kinks: func(in []*tensor.Tensor, pa any) int {
+		p := pa.(groupParams)
+		k := 0
+		for j, nr := range p.groupNorms(in[0]) {
+			if j%(p.ng+1) != p.ng && nr == p.lambda {
+				k++
+			}
+		}
+		return k
+	},
+	Flops: func(in []*tensor.Tensor, out *tensor.Tensor, _ any) ad.Cost {
+		n := float64(out.Size())
+		return ad.Cost{Fwd: 4 * n, JVP: 12 * n, VJP: 12 * n}
+	},
+}
+
+// groupRule applies the (symmetric) Jacobian of GroupLasso at c.In[0] to
+// t: per group, a·((1 − λ/‖x_g‖)t_g + λ x_g⟨x_g, t_g⟩/‖x_g‖³) with a = 1
+// for ‖x_g‖ > λ, 0 for ‖x_g‖ < λ and Policy.SoftThreshold0 at ‖x_g‖ = λ;
+// the identity on ungrouped positions. Written with Var operations of x.
+func groupRule(c *ad.Call, t *ad.Var) *ad.Var {
+	p := c.Params.(groupParams)
+	x := c.In[0]
+	xv := x.Value()
+	shape := xv.Shape()
+	dt := xv.DType()
+	n, d := rows(groupName, shape)
+	norms := p.groupNorms(xv)
+	w := p.ng + 1
+	act := make([]float64, n*w) // activity of each group, per row
+	ae := make([]float64, n*d)  // activity of the group of each element
+	ue := make([]float64, n*d)  // 1 on ungrouped elements
+	anyAct, anyFree := false, false
+	for i := range n {
+		for g := range p.ng {
+			nr := norms[i*w+g]
+			var a float64
+			switch {
+			case nr > p.lambda:
+				a = 1
+			case nr < p.lambda:
+				a = 0
+			case nr == p.lambda:
+				a = c.Policy.SoftThreshold0
+			default:
+				a = math.NaN()
+			}
+			act[i*w+g] = a
+			anyAct = anyAct || a != 0
+		}
+		for k, g := range p.groupOf {
+			if g == p.ng {
+				ue[i*d+k] = 1
+				anyFree = true
+			} else {
+				ae[i*d+k] = act[i*w+g]
+			}
+		}
+	}
+	var free *ad.Var
+	if anyFree {
+		free = ad.Mul(t, constOf(dt, ue, shape))
+	}
+	if !anyAct {
+		if free == nil {
+			return nil
+		}
+		return free
+	}
+	axis := len(shape) - 1
+	gshape := append([]int(nil), shape...)
+	gshape[axis] = w
+	zeros := ad.Const(tensor.Zeros(dt, gshape...))
+	// squared group norms; inactive groups see 1 in their place, so no
+	// derivative of the unused branch (1/‖x_g‖ at x_g = 0) reaches them
+	sq := ad.ScatterAdd(zeros, axis, p.groupOf, ad.Square(x))
+	sq = ad.Where(tensor.FromFloat64s(dt, act, gshape...), sq, ad.Const(tensor.Ones(dt, gshape...)))
+	sqe := ad.IndexSelect(sq, axis, p.groupOf)
+	inv := ad.Rsqrt(sqe) // 1/‖x_g‖ per element
+	dot := ad.IndexSelect(ad.ScatterAdd(zeros, axis, p.groupOf, ad.Mul(x, t)), axis, p.groupOf)
+	shrink := ad.Sub(t, ad.Scale(ad.Mul(t, inv), p.lambda))
+	radial := ad.Scale(ad.Mul(ad.Mul(x, dot), ad.Div(inv, sqe)), p.lambda)
+	r := ad.Mul(ad.Add(shrink, radial), constOf(dt, ae, shape))
+	if free != nil {
+		r = ad.Add(r, free)
+	}
+	return r
+}
+
+// GroupLasso returns the proximal operator of λ·Σ_g ‖x_g‖₂ at x, block
+// soft-thresholding of each group g of positions along the last axis
+// (batched over the leading axes):
+//
+//	prox(x)_g = x_g·max(0, 1 − λ/‖x_g‖).
+//
+// Positions in no group are returned unchanged (they are not penalized).
+// The groups must be disjoint sets of positions in [0, x.Shape()[-1]);
+// scale λ per group (e.g. by √|g|) by calling GroupLasso once per group
+// size if needed. The Jacobian is block diagonal: for ‖x_g‖ > λ the block is
+//
+//	(1 − λ/‖x_g‖)·I + λ·x_g x_gᵀ/‖x_g‖³,
+//
+// 0 for ‖x_g‖ < λ (including x_g = 0), and, at the kink ‖x_g‖ = λ (counted
+// once per group and row under "prox_group_lasso"), Policy.SoftThreshold0
+// (default 0) times the active block, which is x_g x_gᵀ/λ² there: 0 is the
+// one-sided derivative from inside the threshold, 1 from outside. The
+// identity on ungrouped positions. λ ≥ 0 is a constant; λ = 0 returns x.
+func GroupLasso(x *ad.Var, lambda float64, groups [][]int) *ad.Var {
+	checkParam("GroupLasso", "lambda", lambda, false)
+	_, d := rows("GroupLasso", x.Shape())
+	ng := len(groups)
+	groupOf := make([]int, d)
+	for k := range groupOf {
+		groupOf[k] = ng
+	}
+	for g, idx := range groups {
+		for _, k := range idx {
+			if k < 0 || k >= d {
+				panic(fmt.Sprintf("prox.GroupLasso: group %d has position %d outside [0, %d) for x of shape %v", g, k, d, x.Shape()))
+			}
+			if groupOf[k] != ng {
+				panic(fmt.Sprintf("prox.GroupLasso: position %d is in groups %d and %d", k, groupOf[k], g))
+			}
+			groupOf[k] = g
+		}
+	}
+	if lambda == 0 {
+		return x
+	}
+	return ad.Apply(groupPrim, groupParams{lambda, groupOf, ng}, x)
+}
