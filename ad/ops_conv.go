@@ -147,7 +147,11 @@ func init() {
 		Name: "conv2d",
 		Eval: func(in []*tensor.Tensor, p any) *tensor.Tensor {
 			cp := p.(convParams)
-			return conv2dTensor(in[0], in[1], cp.opt, cp.cache)
+			var b *tensor.Tensor
+			if len(in) == 3 {
+				b = in[2]
+			}
+			return conv2dTensor(in[0], in[1], b, cp.opt, cp.cache)
 		},
 		JVP: func(c *Call, t []*Var) *Var {
 			o := c.Params.(convParams).opt
@@ -158,6 +162,9 @@ func init() {
 			if t[1] != nil {
 				r = plus(r, Conv2d(c.In[0], t[1], o))
 			}
+			if len(t) == 3 && t[2] != nil {
+				r = plus(r, BroadcastTo(Reshape(t[2], 1, -1, 1, 1), c.Out.Shape()...))
+			}
 			return r
 		},
 		VJP: func(c *Call, g *Var) []*Var {
@@ -165,6 +172,9 @@ func init() {
 			x, w := c.In[0], c.In[1]
 			gx := Conv2dInputGrad(g, w, x.Shape(), cp.opt)
 			gw := Apply(conv2dWeightGradPrim, convParams{cp.opt, slices.Clone(w.Shape()), cp.cache}, x, g)
+			if len(c.In) == 3 {
+				return []*Var{gx, gw, Sum(g, []int{0, 2, 3}, false)}
+			}
 			return []*Var{gx, gw}
 		},
 		Flops: convFlops(func(in []*tensor.Tensor, cp convParams) convGeom {
@@ -235,17 +245,30 @@ func init() {
 // with zeros outside x. The output is [N, O, OH, OW] with
 // OH = ⌊(H + 2·ph − dh·(KH − 1) − 1)/sh⌋ + 1 (and OW alike). It panics if
 // the shapes or dtypes do not fit.
-func Conv2d(x, w *Var, o Conv2dOptions) *Var {
-	o = o.normalized("Conv2d")
-	newConvGeom("Conv2d", x.Shape(), w.Shape(), o)
+func Conv2d(x, w *Var, o Conv2dOptions) *Var { return conv2d("Conv2d", x, w, nil, o) }
+
+// Conv2dBias is Conv2d plus the bias b [O] added to every output channel,
+// in one primitive (no broadcast sum is formed or differentiated).
+func Conv2dBias(x, w, b *Var, o Conv2dOptions) *Var { return conv2d("Conv2dBias", x, w, b, o) }
+
+func conv2d(op string, x, w, b *Var, o Conv2dOptions) *Var {
+	o = o.normalized(op)
+	newConvGeom(op, x.Shape(), w.Shape(), o)
 	if x.DType() != w.DType() {
-		panic(fmt.Sprintf("ad.Conv2d: dtypes %v and %v differ", x.DType(), w.DType()))
+		panic(fmt.Sprintf("ad.%s: dtypes %v and %v differ", op, x.DType(), w.DType()))
+	}
+	in := []*Var{x, w}
+	if b != nil {
+		if bs := b.Shape(); len(bs) != 1 || bs[0] != w.Shape()[0] || b.DType() != w.DType() {
+			panic(fmt.Sprintf("ad.%s: bias %v %v for weight %v %v", op, b.DType(), bs, w.DType(), w.Shape()))
+		}
+		in = append(in, b)
 	}
 	var cache *colsCache
 	if x.tr != nil || w.tr != nil {
 		cache = &colsCache{}
 	}
-	return Apply(conv2dPrim, convParams{opt: o, cache: cache}, x, w)
+	return Apply(conv2dPrim, convParams{opt: o, cache: cache}, in...)
 }
 
 // Conv2dInputGrad returns the derivative of Conv2d with respect to its
@@ -285,16 +308,24 @@ func Conv2dWeightGrad(x, g *Var, wShape []int, o Conv2dOptions) *Var {
 
 // conv2dTensor evaluates the convolution; with a cache it leaves the
 // columns there for the weight gradient.
-func conv2dTensor(x, w *tensor.Tensor, o Conv2dOptions, cache *colsCache) *tensor.Tensor {
+func conv2dTensor(x, w, b *tensor.Tensor, o Conv2dOptions, cache *colsCache) *tensor.Tensor {
 	g := newConvGeom("conv2d", x.Shape(), w.Shape(), o)
 	if x.DType() == tensor.Float64 {
 		out := make([]float64, g.n*g.o*g.p())
-		cols := convForward(x.Data64(), w.Data64(), g, out)
+		var bias []float64
+		if b != nil {
+			bias = b.Data64()
+		}
+		cols := convForward(x.Data64(), w.Data64(), bias, g, out)
 		keepCols(cache, x, cols)
 		return tensor.Wrap64(out, g.n, g.o, g.oh, g.ow)
 	}
 	out := make([]float32, g.n*g.o*g.p())
-	cols := convForward(x.Data32(), w.Data32(), g, out)
+	var bias []float32
+	if b != nil {
+		bias = b.Data32()
+	}
+	cols := convForward(x.Data32(), w.Data32(), bias, g, out)
 	keepCols(cache, x, cols)
 	return wrap32(x.DType(), out, g.n, g.o, g.oh, g.ow)
 }
@@ -343,24 +374,41 @@ func conv2dWeightGradTensor(x, gt *tensor.Tensor, wShape []int, o Conv2dOptions,
 	return wrap32(x.DType(), dw, wShape...)
 }
 
-// convForward computes out [N, O, P] = W·cols and returns the columns (from
-// the scratch pool; the caller keeps or returns them).
-func convForward[T float32 | float64](x, w []T, g convGeom, out []T) []T {
+// convForward computes out [N, O, P] = W·cols (+ bias per channel) and
+// returns the columns (from the scratch pool; the caller keeps or returns
+// them).
+func convForward[T float32 | float64](x, w, bias []T, g convGeom, out []T) []T {
 	np, ckk, p := g.np(), g.ckk(), g.p()
 	cols := getScratch[T](ckk * np)
 	im2col(x, g, cols)
 	if g.n == 1 {
 		gemmT(false, false, g.o, np, ckk, w, ckk, cols, np, 0, out, np)
+		if bias != nil {
+			for o := 0; o < g.o; o++ {
+				row, b := out[o*p:][:p], bias[o]
+				for i := range row {
+					row[i] += b
+				}
+			}
+		}
 		return cols
 	}
 	tmp := getScratch[T](g.o * np)
 	gemmT(false, false, g.o, np, ckk, w, ckk, cols, np, 0, tmp, np)
-	// [O, N, P] → [N, O, P]
-	for o := 0; o < g.o; o++ {
+	// [O, N, P] → [N, O, P], adding the bias on the way
+	parallelFor(g.o, func(o int) {
 		for n := 0; n < g.n; n++ {
-			copy(out[(n*g.o+o)*p:][:p], tmp[o*np+n*p:][:p])
+			dst, src := out[(n*g.o+o)*p:][:p], tmp[o*np+n*p:][:p]
+			if bias == nil {
+				copy(dst, src)
+				continue
+			}
+			b := bias[o]
+			for i, v := range src {
+				dst[i] = v + b
+			}
 		}
-	}
+	})
 	putScratch(tmp)
 	return cols
 }

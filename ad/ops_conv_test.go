@@ -76,6 +76,10 @@ func TestConv2dMatchesDirectLoops(t *testing.T) {
 			}
 			tol := map[tensor.DType]float64{tensor.Float64: 1e-12, tensor.Float32: 1e-5, tensor.BFloat16: 3e-2}[d]
 			assertClose(t, fmt.Sprintf("%s %v", c.name, d), got, want, tol)
+			b := g.Normal(d, c.ws[0])
+			wantB := tensor.Add(want, b.AsType(tensor.Float64).Reshape(1, -1, 1, 1))
+			gotB := ad.Conv2dBias(ad.Const(x), ad.Const(w), ad.Const(b), c.opt).Value()
+			assertClose(t, fmt.Sprintf("%s %v with bias", c.name, d), gotB, wantB, tol)
 		}
 	}
 }
@@ -100,6 +104,11 @@ func TestConv2dDerivatives(t *testing.T) {
 		x, w := g.Normal(tensor.Float64, c.xs...), g.Normal(tensor.Float64, c.ws...)
 		f := func(v ...*ad.Var) *ad.Var { return ad.Conv2d(v[0], v[1], c.opt) }
 		if err := check.All(f, []*tensor.Tensor{x, w}, &check.Options{Name: "conv2d " + c.name}); err != nil {
+			t.Error(err)
+		}
+		b := g.Normal(tensor.Float64, c.ws[0])
+		fb := func(v ...*ad.Var) *ad.Var { return ad.Conv2dBias(v[0], v[1], v[2], c.opt) }
+		if err := check.All(fb, []*tensor.Tensor{x, w, b}, &check.Options{Name: "conv2d+bias " + c.name}); err != nil {
 			t.Error(err)
 		}
 		// the two derivative primitives on their own

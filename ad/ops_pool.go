@@ -256,20 +256,29 @@ func maxPoolKernel[T float32 | float64](x []T, g poolGeom, out []T, idx []int32)
 		for oy := 0; oy < g.oh; oy++ {
 			for ox := 0; ox < g.ow; ox++ {
 				y0, y1, x0, x1 := g.window(oy, ox)
-				best := T(math.Inf(-1))
-				bi, cnt := -1, 0
+				// the window is never empty (padding ≤ kernel/2): start from
+				// its first element
+				bi := y0*g.w + x0
+				best, cnt := xp[bi], 1
+			scan:
 				for iy := y0; iy < y1; iy++ {
-					row := xp[iy*g.w:]
-					for ix := x0; ix < x1; ix++ {
-						v := row[ix]
+					row := xp[iy*g.w+x0 : iy*g.w+x1]
+					for k, v := range row {
 						switch {
-						case bi >= 0 && best != best: // a NaN already won
-						case v > best || v != v || bi < 0:
-							best, bi, cnt = v, iy*g.w+ix, 1
+						case best != best: // a NaN won
+							break scan
+						case v > best:
+							best, bi, cnt = v, iy*g.w+x0+k, 1
 						case v == best:
 							cnt++
+						case v != v:
+							best, bi, cnt = v, iy*g.w+x0+k, 1
+							break scan
 						}
 					}
+				}
+				if bi == y0*g.w+x0 && cnt > 1 {
+					cnt-- // the first element was counted against itself
 				}
 				o := pl*ohw + oy*g.ow + ox
 				out[o] = best

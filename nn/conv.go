@@ -28,11 +28,10 @@ func NewConv2d(rng *tensor.RNG, d tensor.DType, in, out, k int, opt ad.Conv2dOpt
 
 // Forward maps x [N, in, H, W] to [N, out, OH, OW].
 func (l *Conv2d) Forward(c *Ctx, x *ad.Var) *ad.Var {
-	y := ad.Conv2d(x, c.Param(l.Weight), l.Opt)
 	if l.Bias != nil {
-		y = ad.Add(y, ad.Reshape(c.Param(l.Bias), 1, -1, 1, 1))
+		return ad.Conv2dBias(x, c.Param(l.Weight), c.Param(l.Bias), l.Opt)
 	}
-	return y
+	return ad.Conv2d(x, c.Param(l.Weight), l.Opt)
 }
 
 // Params lists weight and bias.
