@@ -124,7 +124,7 @@ func softThreshold(v, t float64) float64 {
 
 // fbElasticNet solves min ½‖Ax − y‖² + μ/2‖x‖² + λ‖x‖₁ by forward-backward
 // in plain float64 (an independent reference), from x0, until the update
-// is below tol.
+// is below tol·max(1, ‖x‖∞).
 func fbElasticNet(A *mat.Dense, y []float64, mu, lam, gamma float64, x0 []float64, tol float64, maxIter int) []float64 {
 	m, n := A.Dims()
 	x := append([]float64(nil), x0...)
@@ -134,13 +134,14 @@ func fbElasticNet(A *mat.Dense, y []float64, mu, lam, gamma float64, x0 []float6
 		r.MulVec(A, mat.NewVecDense(n, x))
 		r.SubVec(r, mat.NewVecDense(m, y))
 		g.MulVec(A.T(), r)
-		var d float64
+		var d, sc float64
 		for i := range x {
 			nx := softThreshold(x[i]-gamma*(g.AtVec(i)+mu*x[i]), gamma*lam)
 			d = math.Max(d, math.Abs(nx-x[i]))
+			sc = math.Max(sc, math.Abs(nx))
 			x[i] = nx
 		}
-		if d <= tol {
+		if d <= tol*math.Max(1, sc) {
 			break
 		}
 	}
@@ -178,4 +179,29 @@ func sub(a, b []float64) []float64 {
 		d[i] = a[i] - b[i]
 	}
 	return d
+}
+
+// jacobianOnce returns ∂f/∂x (rows: outputs) from one evaluation of f on a
+// tape and one backward pass per output element.
+func jacobianOnce(t *testing.T, f func(x *ad.Var) *ad.Var, x *ad.Var, o *ad.Options) *mat.Dense {
+	t.Helper()
+	tp, err := ad.NewTape(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tp.Close()
+	xw := tp.Watch(x)
+	y := f(xw)
+	m, n := y.Value().Size(), x.Value().Size()
+	J := mat.NewDense(m, n, nil)
+	for i := 0; i < m; i++ {
+		e := tensor.ZerosLike(y.Value())
+		e.SetFlat(i, 1)
+		g, err := tp.Backward(y, ad.Const(e), xw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		J.SetRow(i, g[0].Value().Float64s())
+	}
+	return J
 }
