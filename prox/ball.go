@@ -79,7 +79,7 @@ func l2BallRule(c *ad.Call, t *ad.Var) *ad.Var {
 	shape := xv.Shape()
 	n, d := rows(l2BallName, shape)
 	v := xv.Float64s()
-	m := make([]float64, n)    // weight of the identity, per row
+	m := make([]float64, n)     // weight of the identity, per row
 	out := make([]float64, n*d) // 1 on the rows with an outside part
 	inside, outside := true, true
 	for i := range n {

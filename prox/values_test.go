@@ -110,10 +110,10 @@ func TestProxOptimality(t *testing.T) {
 
 // feasible samples a random point of each convex set.
 type setCase struct {
-	name    string
-	proj    func(*ad.Var) *ad.Var
-	member  func(z []float64) bool
-	sample  func(g *tensor.RNG, d int) []float64
+	name      string
+	proj      func(*ad.Var) *ad.Var
+	member    func(z []float64) bool
+	sample    func(g *tensor.RNG, d int) []float64
 	reference func(x []float64) []float64 // nil: none
 }
 
