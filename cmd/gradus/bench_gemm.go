@@ -78,6 +78,7 @@ func runBenchGemm(args []string, stdout, stderr io.Writer) error {
 	asJSON := fs.Bool("json", false, "print one JSON object per line")
 	backend := fs.String("backend", "gradus", "gradus, openblas, or both (interleaved in the same run; needs -tags openblas)")
 	suite := fs.String("suite", "", "run a named set of shapes instead: mlp or report (square 1024 + mlp)")
+	cpuTime := fs.Bool("cpu-time", false, "with --threads 1, time by the thread's CPU time instead of the wall clock (robust on a loaded machine; Linux only)")
 	family := fs.String("kernels", "best", "gradus kernel family: best or one of "+strings.Join(kernels.KernelFamilies(), ", "))
 	pause := fs.Duration("pause", 200*time.Millisecond, "with --backend both, idle time after each OpenBLAS repetition so its spinning threads go to sleep before gradus runs")
 	fs.Usage = func() {
@@ -144,6 +145,17 @@ func runBenchGemm(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
+	if *cpuTime {
+		for _, t := range threads {
+			if t != 1 {
+				return errors.New("--cpu-time needs --threads 1 (other threads' CPU time is not counted)")
+			}
+		}
+		if _, ok := threadCPUTime(); !ok {
+			return errors.New("--cpu-time is not supported on this system")
+		}
+	}
+
 	// Backends.
 	var backends []string
 	switch *backend {
@@ -190,7 +202,7 @@ func runBenchGemm(args []string, stdout, stderr io.Writer) error {
 	for _, dt := range dts {
 		for _, th := range threads {
 			for _, s := range shapes {
-				res := measureGemm(dt, s, th, backends, *reps, *minTime, *pause)
+				res := measureGemm(dt, s, th, backends, *reps, *minTime, *pause, *cpuTime)
 				if *asJSON {
 					for _, r := range res {
 						if err := enc.Encode(r); err != nil {
@@ -228,7 +240,13 @@ func contains(list []string, s string) bool {
 // measureGemm times one shape on each backend. Repetitions of the backends
 // are interleaved so that both see the same machine load; the median time
 // per product is reported.
-func measureGemm(dtype string, s gemmShape, threads int, backends []string, reps int, minTime, pause time.Duration) []gemmResult {
+func measureGemm(dtype string, s gemmShape, threads int, backends []string, reps int, minTime, pause time.Duration, cpuTime bool) []gemmResult {
+	clock := func() float64 { return float64(time.Now().UnixNano()) / 1e9 }
+	if cpuTime {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		clock = func() float64 { t, _ := threadCPUTime(); return t }
+	}
 	kernels.SetThreads(threads)
 	if openblas.Available() {
 		openblas.SetThreads(threads)
@@ -288,11 +306,11 @@ func measureGemm(dtype string, s gemmShape, threads int, backends []string, reps
 	times := make([][]float64, len(run))
 	for r := 0; r < reps; r++ {
 		for i, f := range run {
-			start := time.Now()
+			start := clock()
 			for j := 0; j < count[i]; j++ {
 				f()
 			}
-			times[i] = append(times[i], time.Since(start).Seconds()/float64(count[i]))
+			times[i] = append(times[i], (clock()-start)/float64(count[i]))
 			if backends[i] == "openblas" && len(run) > 1 {
 				// OpenBLAS worker threads spin for a while after a call;
 				// let them park so they do not steal the cores from gradus.

@@ -35,12 +35,10 @@ func packA[T float32 | float64](transA bool, a []T, lda, i0, mc, p0, kc, mr int,
 			}
 			continue
 		}
-		if rows == 6 && mr == 6 {
-			packA6(a[ib*lda+p0:], lda, kc, dst)
-			continue
-		}
-		if rows == 12 && mr == 12 {
-			packA6x2(a[ib*lda+p0:], lda, kc, dst)
+		if rows == mr && mr%6 == 0 {
+			for r := 0; r < mr; r += 6 {
+				interleave6(a[(ib+r)*lda+p0:], lda, kc, dst[r:], mr)
+			}
 			continue
 		}
 		for r := 0; r < rows; r++ {
@@ -81,6 +79,12 @@ func packB[T float32 | float64](transB bool, b []T, ldb, p0, kc, j0, nc, nr int,
 			continue
 		}
 		// B is stored n×k: column j of op(B) is row j of B.
+		if cols == nr && nr%8 == 0 {
+			for j := 0; j < nr; j += 8 {
+				interleave8(b[(jb+j)*ldb+p0:], ldb, kc, dst[j:], nr)
+			}
+			continue
+		}
 		for j := 0; j < cols; j++ {
 			src := b[(jb+j)*ldb+p0 : (jb+j)*ldb+p0+kc]
 			for p, v := range src {
@@ -95,40 +99,42 @@ func packB[T float32 | float64](transB bool, b []T, ldb, p0, kc, j0, nc, nr int,
 	}
 }
 
-// packA6 interleaves six rows of A (row r at a[r*lda:]) into dst, column
-// by column: dst[p*6+r] = a[r*lda+p].
-func packA6[T float32 | float64](a []T, lda, kc int, dst []T) {
-	r0 := a[0*lda : 0*lda+kc]
-	r1 := a[1*lda : 1*lda+kc]
-	r2 := a[2*lda : 2*lda+kc]
-	r3 := a[3*lda : 3*lda+kc]
-	r4 := a[4*lda : 4*lda+kc]
-	r5 := a[5*lda : 5*lda+kc]
-	dst = dst[:6*kc]
+// interleave6 interleaves six rows (row r at src[r*ld:], kc long) into
+// dst with row stride stride: dst[p*stride+r] = src[r*ld+p] for r < 6.
+func interleave6[T float32 | float64](src []T, ld, kc int, dst []T, stride int) {
+	r0 := src[0*ld : 0*ld+kc]
+	r1 := src[1*ld : 1*ld+kc]
+	r2 := src[2*ld : 2*ld+kc]
+	r3 := src[3*ld : 3*ld+kc]
+	r4 := src[4*ld : 4*ld+kc]
+	r5 := src[5*ld : 5*ld+kc]
+	if kc == 0 {
+		return
+	}
+	_ = dst[(kc-1)*stride+5]
 	for p := range r0 {
-		d := dst[p*6 : p*6+6 : p*6+6]
+		d := dst[p*stride : p*stride+6 : p*stride+6]
 		d[0], d[1], d[2], d[3], d[4], d[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
 	}
 }
 
-// packA6x2 interleaves twelve rows of A into dst: dst[p*12+r] = a[r*lda+p].
-func packA6x2[T float32 | float64](a []T, lda, kc int, dst []T) {
-	r0 := a[0*lda : 0*lda+kc]
-	r1 := a[1*lda : 1*lda+kc]
-	r2 := a[2*lda : 2*lda+kc]
-	r3 := a[3*lda : 3*lda+kc]
-	r4 := a[4*lda : 4*lda+kc]
-	r5 := a[5*lda : 5*lda+kc]
-	r6 := a[6*lda : 6*lda+kc]
-	r7 := a[7*lda : 7*lda+kc]
-	r8 := a[8*lda : 8*lda+kc]
-	r9 := a[9*lda : 9*lda+kc]
-	r10 := a[10*lda : 10*lda+kc]
-	r11 := a[11*lda : 11*lda+kc]
-	dst = dst[:12*kc]
+// interleave8 is interleave6 for eight rows.
+func interleave8[T float32 | float64](src []T, ld, kc int, dst []T, stride int) {
+	r0 := src[0*ld : 0*ld+kc]
+	r1 := src[1*ld : 1*ld+kc]
+	r2 := src[2*ld : 2*ld+kc]
+	r3 := src[3*ld : 3*ld+kc]
+	r4 := src[4*ld : 4*ld+kc]
+	r5 := src[5*ld : 5*ld+kc]
+	r6 := src[6*ld : 6*ld+kc]
+	r7 := src[7*ld : 7*ld+kc]
+	if kc == 0 {
+		return
+	}
+	_ = dst[(kc-1)*stride+7]
 	for p := range r0 {
-		d := dst[p*12 : p*12+12 : p*12+12]
-		d[0], d[1], d[2], d[3], d[4], d[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
-		d[6], d[7], d[8], d[9], d[10], d[11] = r6[p], r7[p], r8[p], r9[p], r10[p], r11[p]
+		d := dst[p*stride : p*stride+8 : p*stride+8]
+		d[0], d[1], d[2], d[3] = r0[p], r1[p], r2[p], r3[p]
+		d[4], d[5], d[6], d[7] = r4[p], r5[p], r6[p], r7[p]
 	}
 }
