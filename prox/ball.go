@@ -143,7 +143,7 @@ func l2BallRule(c *ad.Call, t *ad.Var) *ad.Var {
 // x or a radius that is negative, infinite or NaN; r = 0 gives zeros.
 func ProjL2Ball(x *ad.Var, r float64) *ad.Var {
 	checkParam("ProjL2Ball", "radius", r, false)
-	rows(l2BallName, x.Shape())
+	rows("ProjL2Ball", x.Shape())
 	if r == 0 {
 		return ad.Scale(x, 0)
 	}
