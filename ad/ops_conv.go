@@ -173,7 +173,9 @@ func init() {
 			gx := Conv2dInputGrad(g, w, x.Shape(), cp.opt)
 			gw := Apply(conv2dWeightGradPrim, convParams{cp.opt, slices.Clone(w.Shape()), cp.cache}, x, g)
 			if len(c.In) == 3 {
-				return []*Var{gx, gw, Sum(g, []int{0, 2, 3}, false)}
+				// the spatial axes first: a reduction over trailing axes needs
+				// no transposition
+				return []*Var{gx, gw, Sum(Sum(g, []int{2, 3}, false), []int{0}, false)}
 			}
 			return []*Var{gx, gw}
 		},

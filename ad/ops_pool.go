@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gradus-ml/gradus/tensor"
 )
@@ -249,9 +250,26 @@ func maxPoolTensor(x *tensor.Tensor, g poolGeom, cache *poolCache) *tensor.Tenso
 // the flat input index of each window's first maximum; it returns the
 // number of windows whose maximum is attained more than once.
 func maxPoolKernel[T float32 | float64](x []T, g poolGeom, out []T, idx []int32) int {
+	// planes in parallel chunks
+	planes := g.n * g.c
+	chunk := max(1, planes/16)
+	var ties atomic.Int64
+	parallelFor((planes+chunk-1)/chunk, func(i int) {
+		lo, hi := i*chunk, min((i+1)*chunk, planes)
+		if g.kh == 2 && g.kw == 2 && g.ph == 0 && g.pw == 0 {
+			ties.Add(int64(maxPool2x2(x, g, out, idx, lo, hi)))
+		} else {
+			ties.Add(int64(maxPoolPlanes(x, g, out, idx, lo, hi)))
+		}
+	})
+	return int(ties.Load())
+}
+
+// maxPoolPlanes is maxPoolKernel for the planes [lo, hi).
+func maxPoolPlanes[T float32 | float64](x []T, g poolGeom, out []T, idx []int32, lo, hi int) int {
 	hw, ohw := g.h*g.w, g.oh*g.ow
 	ties := 0
-	for pl := 0; pl < g.n*g.c; pl++ {
+	for pl := lo; pl < hi; pl++ {
 		xp := x[pl*hw:][:hw]
 		for oy := 0; oy < g.oh; oy++ {
 			for ox := 0; ox < g.ow; ox++ {
@@ -284,6 +302,64 @@ func maxPoolKernel[T float32 | float64](x []T, g poolGeom, out []T, idx []int32)
 				out[o] = best
 				if idx != nil {
 					idx[o] = int32(pl*hw + bi)
+				}
+				if cnt > 1 {
+					ties++
+				}
+			}
+		}
+	}
+	return ties
+}
+
+// maxPool2x2 is maxPoolPlanes for 2×2 windows without padding.
+func maxPool2x2[T float32 | float64](x []T, g poolGeom, out []T, idx []int32, lo, hi int) int {
+	hw, ohw := g.h*g.w, g.oh*g.ow
+	ties := 0
+	for pl := lo; pl < hi; pl++ {
+		xp := x[pl*hw:][:hw]
+		op := out[pl*ohw:][:ohw]
+		for oy := 0; oy < g.oh; oy++ {
+			i0 := oy * g.sh * g.w
+			r0, r1 := xp[i0:][:g.w], xp[i0+g.w:][:g.w]
+			orow := op[oy*g.ow:][:g.ow]
+			for ox := range orow {
+				j := ox * g.sw
+				a, b, c, d := r0[j], r0[j+1], r1[j], r1[j+1]
+				best, bi := a, i0+j
+				cnt := 1
+				switch {
+				case a != a || b != b || c != c || d != d:
+					// NaN: the first NaN wins
+					switch {
+					case a != a:
+					case b != b:
+						best, bi = b, i0+j+1
+					case c != c:
+						best, bi = c, i0+g.w+j
+					default:
+						best, bi = d, i0+g.w+j+1
+					}
+				default:
+					if b > best {
+						best, bi = b, i0+j+1
+					} else if b == best {
+						cnt++
+					}
+					if c > best {
+						best, bi, cnt = c, i0+g.w+j, 1
+					} else if c == best {
+						cnt++
+					}
+					if d > best {
+						best, bi, cnt = d, i0+g.w+j+1, 1
+					} else if d == best {
+						cnt++
+					}
+				}
+				orow[ox] = best
+				if idx != nil {
+					idx[pl*ohw+oy*g.ow+ox] = int32(pl*hw + bi)
 				}
 				if cnt > 1 {
 					ties++
@@ -386,11 +462,25 @@ func routeScatter(g *tensor.Tensor, r *poolRoute) *tensor.Tensor {
 	return wrap32(g.DType(), dx, r.in...)
 }
 
+// byPlanes runs f over the outputs of r in parallel chunks of whole planes
+// (every route stays within its plane, so the chunks touch disjoint
+// memory).
+func (r *poolRoute) byPlanes(f func(lo, hi int)) {
+	planes := r.out[0] * r.out[1]
+	ohw := r.out[2] * r.out[3]
+	chunk := max(1, planes/16)
+	parallelFor((planes+chunk-1)/chunk, func(i int) {
+		f(i*chunk*ohw, min((i+1)*chunk, planes)*ohw)
+	})
+}
+
 func gatherKernel[T float32 | float64](t []T, r *poolRoute, out []T) {
 	if r.off == nil {
-		for o, i := range r.idx {
-			out[o] = t[i]
-		}
+		r.byPlanes(func(lo, hi int) {
+			for o, i := range r.idx[lo:hi] {
+				out[lo+o] = t[i]
+			}
+		})
 		return
 	}
 	for o := range out {
@@ -404,9 +494,11 @@ func gatherKernel[T float32 | float64](t []T, r *poolRoute, out []T) {
 
 func scatterKernel[T float32 | float64](g []T, r *poolRoute, dx []T) {
 	if r.off == nil {
-		for o, i := range r.idx {
-			dx[i] += g[o]
-		}
+		r.byPlanes(func(lo, hi int) {
+			for o, i := range r.idx[lo:hi] {
+				dx[i] += g[lo+o]
+			}
+		})
 		return
 	}
 	for o, v := range g {
