@@ -29,6 +29,12 @@ func microAVX512F32(kc int, a, b, c *float32, ldc int, alpha, beta float32)
 func copyRows64(dst, src *byte, rows, stride int)
 
 //go:noescape
+func interleave8x8F32(dst *float32, dstStride int, src *float32, srcStride, blocks int)
+
+//go:noescape
+func interleave8x4F64(dst *float64, dstStride int, src *float64, srcStride, blocks int)
+
+//go:noescape
 func copyRows128(dst, src *byte, rows, stride int)
 
 // The wrappers check, once per tile, that the slices cover what the
@@ -73,6 +79,34 @@ func packRows(dst, src unsafe.Pointer, rows, stride, width int) {
 	default:
 		packRowsGo(dst, src, rows, stride, width)
 	}
+}
+
+// interleave8Asm transposes the leading columns of eight rows with the
+// AVX2 routines and returns how many columns it handled (a multiple of 8
+// for float32, of 4 for float64; 0 without AVX2). The caller has checked
+// the bounds of src (8 rows of ld, kc long) and dst (kc rows of stride, 8
+// wide).
+func interleave8Asm[T float32 | float64](src []T, ld, kc int, dst []T, stride int) int {
+	if !hasAVX2 || kc == 0 {
+		return 0
+	}
+	switch s := any(src).(type) {
+	case []float32:
+		d := any(dst).([]float32)
+		blocks := kc / 8
+		if blocks > 0 {
+			interleave8x8F32(&d[0], stride*4, &s[0], ld*4, blocks)
+		}
+		return blocks * 8
+	case []float64:
+		d := any(dst).([]float64)
+		blocks := kc / 4
+		if blocks > 0 {
+			interleave8x4F64(&d[0], stride*8, &s[0], ld*8, blocks)
+		}
+		return blocks * 4
+	}
+	return 0
 }
 
 var (

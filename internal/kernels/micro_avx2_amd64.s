@@ -252,3 +252,131 @@ cr128_loop:
 cr128_done:
 	VZEROUPPER
 	RET
+
+// Transposing copies for packing. Both read eight rows of the source,
+// srcStride bytes apart, and write dst row p (dstStride bytes apart) as
+// the eight values of column p: dst[p][j] = src[j][p].
+
+// func interleave8x8F32(dst *float32, dstStride int, src *float32, srcStride, blocks int)
+// Handles blocks·8 columns, eight at a time with an 8×8 register transpose.
+TEXT ·interleave8x8F32(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ dstStride+8(FP), DX
+	MOVQ src+16(FP), SI
+	MOVQ srcStride+24(FP), R8
+	MOVQ blocks+32(FP), CX
+	LEAQ (R8)(R8*2), R9
+	LEAQ (SI)(R8*4), R11
+	LEAQ (DX)(DX*2), R10
+	LEAQ (DI)(DX*4), R12
+	TESTQ CX, CX
+	JZ   t32_done
+
+t32_loop:
+	VMOVUPS (SI), Y0
+	VMOVUPS (SI)(R8*1), Y1
+	VMOVUPS (SI)(R8*2), Y2
+	VMOVUPS (SI)(R9*1), Y3
+	VMOVUPS (R11), Y4
+	VMOVUPS (R11)(R8*1), Y5
+	VMOVUPS (R11)(R8*2), Y6
+	VMOVUPS (R11)(R9*1), Y7
+	VUNPCKLPS Y1, Y0, Y8
+	VUNPCKHPS Y1, Y0, Y9
+	VUNPCKLPS Y3, Y2, Y10
+	VUNPCKHPS Y3, Y2, Y11
+	VUNPCKLPS Y5, Y4, Y12
+	VUNPCKHPS Y5, Y4, Y13
+	VUNPCKLPS Y7, Y6, Y14
+	VUNPCKHPS Y7, Y6, Y15
+	VSHUFPS $0x44, Y10, Y8, Y0
+	VSHUFPS $0xEE, Y10, Y8, Y1
+	VSHUFPS $0x44, Y11, Y9, Y2
+	VSHUFPS $0xEE, Y11, Y9, Y3
+	VSHUFPS $0x44, Y14, Y12, Y4
+	VSHUFPS $0xEE, Y14, Y12, Y5
+	VSHUFPS $0x44, Y15, Y13, Y6
+	VSHUFPS $0xEE, Y15, Y13, Y7
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x20, Y6, Y2, Y10
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y4, Y0, Y12
+	VPERM2F128 $0x31, Y5, Y1, Y13
+	VPERM2F128 $0x31, Y6, Y2, Y14
+	VPERM2F128 $0x31, Y7, Y3, Y15
+	VMOVUPS Y8, (DI)
+	VMOVUPS Y9, (DI)(DX*1)
+	VMOVUPS Y10, (DI)(DX*2)
+	VMOVUPS Y11, (DI)(R10*1)
+	VMOVUPS Y12, (R12)
+	VMOVUPS Y13, (R12)(DX*1)
+	VMOVUPS Y14, (R12)(DX*2)
+	VMOVUPS Y15, (R12)(R10*1)
+	ADDQ $32, SI
+	ADDQ $32, R11
+	LEAQ (DI)(DX*8), DI
+	LEAQ (R12)(DX*8), R12
+	DECQ CX
+	JNZ  t32_loop
+
+t32_done:
+	VZEROUPPER
+	RET
+
+// func interleave8x4F64(dst *float64, dstStride int, src *float64, srcStride, blocks int)
+// Handles blocks·4 columns, four at a time with two 4×4 register transposes.
+TEXT ·interleave8x4F64(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ dstStride+8(FP), DX
+	MOVQ src+16(FP), SI
+	MOVQ srcStride+24(FP), R8
+	MOVQ blocks+32(FP), CX
+	LEAQ (R8)(R8*2), R9
+	LEAQ (SI)(R8*4), R11
+	LEAQ (DX)(DX*2), R10
+	TESTQ CX, CX
+	JZ   t64_done
+
+t64_loop:
+	VMOVUPD (SI), Y0
+	VMOVUPD (SI)(R8*1), Y1
+	VMOVUPD (SI)(R8*2), Y2
+	VMOVUPD (SI)(R9*1), Y3
+	VMOVUPD (R11), Y4
+	VMOVUPD (R11)(R8*1), Y5
+	VMOVUPD (R11)(R8*2), Y6
+	VMOVUPD (R11)(R9*1), Y7
+	VUNPCKLPD Y1, Y0, Y8
+	VUNPCKHPD Y1, Y0, Y9
+	VUNPCKLPD Y3, Y2, Y10
+	VUNPCKHPD Y3, Y2, Y11
+	VUNPCKLPD Y5, Y4, Y12
+	VUNPCKHPD Y5, Y4, Y13
+	VUNPCKLPD Y7, Y6, Y14
+	VUNPCKHPD Y7, Y6, Y15
+	VPERM2F128 $0x20, Y10, Y8, Y0
+	VPERM2F128 $0x20, Y11, Y9, Y1
+	VPERM2F128 $0x31, Y10, Y8, Y2
+	VPERM2F128 $0x31, Y11, Y9, Y3
+	VPERM2F128 $0x20, Y14, Y12, Y4
+	VPERM2F128 $0x20, Y15, Y13, Y5
+	VPERM2F128 $0x31, Y14, Y12, Y6
+	VPERM2F128 $0x31, Y15, Y13, Y7
+	VMOVUPD Y0, (DI)
+	VMOVUPD Y4, 32(DI)
+	VMOVUPD Y1, (DI)(DX*1)
+	VMOVUPD Y5, 32(DI)(DX*1)
+	VMOVUPD Y2, (DI)(DX*2)
+	VMOVUPD Y6, 32(DI)(DX*2)
+	VMOVUPD Y3, (DI)(R10*1)
+	VMOVUPD Y7, 32(DI)(R10*1)
+	ADDQ $32, SI
+	ADDQ $32, R11
+	LEAQ (DI)(DX*4), DI
+	DECQ CX
+	JNZ  t64_loop
+
+t64_done:
+	VZEROUPPER
+	RET

@@ -10,3 +10,5 @@ func packRows(dst, src unsafe.Pointer, rows, stride, width int) {
 
 // kernelChoices lists the kernel families this CPU can run, best first.
 func kernelChoices() []kernelChoice { return []kernelChoice{portableChoice} }
+
+func interleave8Asm[T float32 | float64](src []T, ld, kc int, dst []T, stride int) int { return 0 }

@@ -132,7 +132,8 @@ func interleave8[T float32 | float64](src []T, ld, kc int, dst []T, stride int) 
 		return
 	}
 	_ = dst[(kc-1)*stride+7]
-	for p := range r0 {
+	done := interleave8Asm(src, ld, kc, dst, stride)
+	for p := done; p < kc; p++ {
 		d := dst[p*stride : p*stride+8 : p*stride+8]
 		d[0], d[1], d[2], d[3] = r0[p], r1[p], r2[p], r3[p]
 		d[4], d[5], d[6], d[7] = r4[p], r5[p], r6[p], r7[p]
