@@ -156,6 +156,11 @@ func derivCases() []derivCase {
 			[]*tensor.Tensor{xL1Var, lamCol, mu}},
 		{"group_lasso", un(func(x *ad.Var) *ad.Var { return prox.GroupLasso(x, lam, groups) }),
 			[]*tensor.Tensor{until(func() *tensor.Tensor { return scaledRows(g, 4, 7) }, rowsOK(7, groupNormsOK))}},
+		{"weighted_group_lasso", un(func(x *ad.Var) *ad.Var {
+			return prox.WeightedGroupLasso(x, []float64{lam, 0, 1.3 * lam}, [][]int{{0, 3}, {1, 2}, {4, 5, 6}})
+		}), []*tensor.Tensor{until(func() *tensor.Tensor { return scaledRows(g, 3, 7) }, rowsOK(7, func(row []float64) bool {
+			return math.Abs(norm([]float64{row[0], row[3]})-lam) > 0.1 && math.Abs(norm(row[4:])-1.3*lam) > 0.1
+		}))}},
 		{"group_lasso_1d", un(func(x *ad.Var) *ad.Var { return prox.GroupLasso(x, lam, groups) }),
 			[]*tensor.Tensor{until(func() *tensor.Tensor { return scaledRows(g, 1, 7).Reshape(7) }, rowsOK(7, groupNormsOK))}},
 		{"hinge", withSmooth(func(x *ad.Var) *ad.Var { return prox.Hinge(x, lam) }),

@@ -3,6 +3,7 @@ package prox
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/gradus-ml/gradus/ad"
 	"github.com/gradus-ml/gradus/tensor"
@@ -11,10 +12,10 @@ import (
 // groupName is the primitive name of GroupLasso.
 const groupName = "prox_group_lasso"
 
-// groupParams hold λ and, for each position of the last axis, its group
-// (ng for the positions in no group).
+// groupParams hold the threshold λ_g of each group and, for each position
+// of the last axis, its group (ng for the positions in no group).
 type groupParams struct {
-	lambda  float64
+	lambda  []float64
 	groupOf []int
 	ng      int
 }
@@ -55,11 +56,11 @@ var groupPrim = &ad.Prim{
 				if g == p.ng {
 					continue
 				}
-				nr := norms[i*(p.ng+1)+g]
+				nr, l := norms[i*(p.ng+1)+g], p.lambda[g]
 				switch {
-				case nr > p.lambda:
-					v[i*d+k] *= 1 - p.lambda/nr
-				case nr <= p.lambda:
+				case nr > l:
+					v[i*d+k] *= 1 - l/nr
+				case nr <= l:
 					v[i*d+k] = 0
 				default: // NaN
 					v[i*d+k] = nr
@@ -74,7 +75,8 @@ var groupPrim = &ad.Prim{
 		p := pa.(groupParams)
 		k := 0
 		for j, nr := range p.groupNorms(in[0]) {
-			if j%(p.ng+1) != p.ng && nr == p.lambda {
+			// groups with λ_g = 0 have no members (they are ungrouped)
+			if g := j % (p.ng + 1); g != p.ng && p.lambda[g] > 0 && nr == p.lambda[g] {
 				k++
 			}
 		}
@@ -102,17 +104,20 @@ func groupRule(c *ad.Call, t *ad.Var) *ad.Var {
 	act := make([]float64, n*w) // activity of each group, per row
 	ae := make([]float64, n*d)  // activity of the group of each element
 	ue := make([]float64, n*d)  // 1 on ungrouped elements
+	le := make([]float64, n*d)  // λ of the group of each element
 	anyAct, anyFree := false, false
 	for i := range n {
 		for g := range p.ng {
-			nr := norms[i*w+g]
+			nr, l := norms[i*w+g], p.lambda[g]
 			var a float64
 			switch {
-			case nr > p.lambda:
-				a = 1
-			case nr < p.lambda:
+			case l == 0: // no members (ungrouped)
 				a = 0
-			case nr == p.lambda:
+			case nr > l:
+				a = 1
+			case nr < l:
+				a = 0
+			case nr == l:
 				a = c.Policy.SoftThreshold0
 			default:
 				a = math.NaN()
@@ -126,6 +131,7 @@ func groupRule(c *ad.Call, t *ad.Var) *ad.Var {
 				anyFree = true
 			} else {
 				ae[i*d+k] = act[i*w+g]
+				le[i*d+k] = p.lambda[g]
 			}
 		}
 	}
@@ -150,8 +156,9 @@ func groupRule(c *ad.Call, t *ad.Var) *ad.Var {
 	sqe := ad.IndexSelect(sq, axis, p.groupOf)
 	inv := ad.Rsqrt(sqe) // 1/‖x_g‖ per element
 	dot := ad.IndexSelect(ad.ScatterAdd(zeros, axis, p.groupOf, ad.Mul(x, t)), axis, p.groupOf)
-	shrink := ad.Sub(t, ad.Scale(ad.Mul(t, inv), p.lambda))
-	radial := ad.Scale(ad.Mul(ad.Mul(x, dot), ad.Div(inv, sqe)), p.lambda)
+	lam := constOf(dt, le, shape)
+	shrink := ad.Sub(t, ad.Mul(ad.Mul(t, inv), lam))
+	radial := ad.Mul(ad.Mul(ad.Mul(x, dot), ad.Div(inv, sqe)), lam)
 	r := ad.Mul(ad.Add(shrink, radial), constOf(dt, ae, shape))
 	if free != nil {
 		r = ad.Add(r, free)
@@ -167,8 +174,8 @@ func groupRule(c *ad.Call, t *ad.Var) *ad.Var {
 //
 // Positions in no group are returned unchanged (they are not penalized).
 // The groups must be disjoint sets of positions in [0, x.Shape()[-1]);
-// scale λ per group (e.g. by √|g|) by calling GroupLasso once per group
-// size if needed. The Jacobian is block diagonal: for ‖x_g‖ > λ the block is
+// WeightedGroupLasso takes one threshold per group (e.g. λ√|g|). The
+// Jacobian is block diagonal: for ‖x_g‖ > λ the block is
 //
 //	(1 − λ/‖x_g‖)·I + λ·x_g x_gᵀ/‖x_g‖³,
 //
@@ -176,10 +183,33 @@ func groupRule(c *ad.Call, t *ad.Var) *ad.Var {
 // once per group and row under "prox_group_lasso"), Policy.SoftThreshold0
 // (default 0) times the active block, which is x_g x_gᵀ/λ² there: 0 is the
 // one-sided derivative from inside the threshold, 1 from outside. The
-// identity on ungrouped positions. λ ≥ 0 is a constant; λ = 0 returns x.
+// identity on ungrouped positions. The block depends smoothly on x, so
+// second derivatives are exact away from the kinks. λ ≥ 0 is a constant;
+// λ = 0 returns x. It panics for a 0-d x, a position out of range or in two
+// groups, or a λ that is negative, infinite or NaN.
 func GroupLasso(x *ad.Var, lambda float64, groups [][]int) *ad.Var {
-	checkParam("GroupLasso", "lambda", lambda, false)
-	_, d := rows("GroupLasso", x.Shape())
+	lambdas := make([]float64, len(groups))
+	for g := range lambdas {
+		lambdas[g] = lambda
+	}
+	return groupLasso("GroupLasso", x, lambdas, groups)
+}
+
+// WeightedGroupLasso is GroupLasso with the threshold lambdas[g] ≥ 0 for
+// group g: the proximal operator of Σ_g λ_g‖x_g‖₂. A group with λ_g = 0
+// is left unchanged.
+func WeightedGroupLasso(x *ad.Var, lambdas []float64, groups [][]int) *ad.Var {
+	if len(lambdas) != len(groups) {
+		panic(fmt.Sprintf("prox.WeightedGroupLasso: %d thresholds for %d groups", len(lambdas), len(groups)))
+	}
+	return groupLasso("WeightedGroupLasso", x, lambdas, groups)
+}
+
+func groupLasso(op string, x *ad.Var, lambdas []float64, groups [][]int) *ad.Var {
+	for g, l := range lambdas {
+		checkParam(op, fmt.Sprintf("lambda of group %d", g), l, false)
+	}
+	_, d := rows(op, x.Shape())
 	ng := len(groups)
 	groupOf := make([]int, d)
 	for k := range groupOf {
@@ -188,16 +218,24 @@ func GroupLasso(x *ad.Var, lambda float64, groups [][]int) *ad.Var {
 	for g, idx := range groups {
 		for _, k := range idx {
 			if k < 0 || k >= d {
-				panic(fmt.Sprintf("prox.GroupLasso: group %d has position %d outside [0, %d) for x of shape %v", g, k, d, x.Shape()))
+				panic(fmt.Sprintf("prox.%s: group %d has position %d outside [0, %d) for x of shape %v", op, g, k, d, x.Shape()))
 			}
 			if groupOf[k] != ng {
-				panic(fmt.Sprintf("prox.GroupLasso: position %d is in groups %d and %d", k, groupOf[k], g))
+				panic(fmt.Sprintf("prox.%s: position %d is in groups %d and %d", op, k, groupOf[k], g))
 			}
 			groupOf[k] = g
 		}
 	}
-	if lambda == 0 {
+	// groups with λ_g = 0 are the identity: treat them as ungrouped
+	penalized := false
+	for k, g := range groupOf {
+		if g < ng && lambdas[g] == 0 {
+			groupOf[k] = ng
+		}
+		penalized = penalized || groupOf[k] < ng
+	}
+	if !penalized {
 		return x
 	}
-	return ad.Apply(groupPrim, groupParams{lambda, groupOf, ng}, x)
+	return ad.Apply(groupPrim, groupParams{slices.Clone(lambdas), groupOf, ng}, x)
 }

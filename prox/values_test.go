@@ -286,7 +286,13 @@ func TestSimplexSmallCases(t *testing.T) {
 			t.Errorf("ProjSimplex(%v, %v) = %v, want %v", c.x, c.s, got, c.want)
 		}
 	}
-	got := val(func(v ...*ad.Var) *ad.Var { return prox.ProjL1Ball(v[0], 1) }, vec([]float64{2, -1, 0.5}))
+	got := val(func(v ...*ad.Var) *ad.Var {
+		return prox.WeightedGroupLasso(v[0], []float64{1, 0, 10}, [][]int{{0, 1}, {2}, {3, 4}})
+	}, vec([]float64{3, 4, -0.1, 5, 5}))
+	if want := []float64{2.4, 3.2, -0.1, 0, 0}; maxDiff(got, want) > 1e-15 {
+		t.Errorf("WeightedGroupLasso = %v, want %v", got, want)
+	}
+	got = val(func(v ...*ad.Var) *ad.Var { return prox.ProjL1Ball(v[0], 1) }, vec([]float64{2, -1, 0.5}))
 	if want := []float64{1, 0, 0}; maxDiff(got, want) > 0 {
 		t.Errorf("ProjL1Ball = %v, want %v", got, want)
 	}
