@@ -1,7 +1,6 @@
 package iterdiff
 
 import (
-	"fmt"
 	"math"
 
 	"github.com/gradus-ml/gradus/ad"
@@ -18,9 +17,11 @@ type NewtonOptions struct {
 	// matrix-free.
 	Solver linsolve.Method
 	// LineSearch enables backtracking (Armijo) on the step length t of
-	// x⁺ = x − t·d: t is halved until f(x − t·d) ≤ f(x) − c·t·∇fᵀd. The step
-	// length is chosen on values: its derivative is zero (it is locally
-	// constant), and it is 1 near a nondegenerate minimizer.
+	// x⁺ = x − t·d: t is halved until f(x − t·d) ≤ f(x) − c·t·∇fᵀd (up to
+	// the rounding of f, so that t = 1 is kept near the minimizer), at most
+	// MaxBacktracks times. The step length is chosen on values: its
+	// derivative is zero (it is locally constant), and it is 1 near a
+	// nondegenerate minimizer, where one-step differentiation is exact.
 	LineSearch bool
 	// Armijo is c (default 1e-4); Backtrack the factor (default 0.5);
 	// MaxBacktracks the limit (default 40).
@@ -95,13 +96,16 @@ func backtrack(f Objective, x *ad.Var, th []*ad.Var, g, d *ad.Var, o NewtonOptio
 	if !(slope > 0) || math.IsNaN(f0) {
 		return 1 // not a descent direction: plain Newton step
 	}
+	// values of f that differ by rounding only do not reject a step: near
+	// the minimizer the decrease is below the resolution of f
+	slack := 8 * 0x1p-52 * math.Abs(f0)
 	t := 1.0
 	for i := 0; i < o.MaxBacktracks; i++ {
 		xt := ad.Const(tensor.Sub(xv.Value(), tensor.Scale(dv, t)))
-		if ft := f(xt, thv).Item(); ft <= f0-o.Armijo*t*slope {
+		if ft := f(xt, thv).Item(); ft <= f0-o.Armijo*t*slope+slack {
 			return t
 		}
 		t *= o.Backtrack
 	}
-	panic(fmt.Sprintf("iterdiff.Newton: line search failed after %d backtracks", o.MaxBacktracks))
+	return t
 }
