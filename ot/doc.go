@@ -1,0 +1,3 @@
+// Package ot computes entropic optimal transport with the Sinkhorn-Knopp
+// algorithm, and its derivatives.
+package ot

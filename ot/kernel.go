@@ -1,0 +1,125 @@
+package ot
+
+import (
+	"math"
+	"sync"
+)
+
+// Value-level kernels of the Sinkhorn iterations on float64 slices.
+
+// softmin returns −ε·log Σ_j exp((h_j − c_j)/ε) = −(M + ε·log Σ_j
+// exp((h_j − c_j − M)/ε)) with M = max_j (h_j − c_j): the stabilized
+// log-sum-exp of one row. It returns +Inf for an empty row or when every
+// h_j − c_j is −Inf.
+func softmin(c, h []float64, eps, invEps float64) float64 {
+	c = c[:len(h)]
+	m := maxDiff(c, h)
+	if math.IsInf(m, -1) {
+		return math.Inf(1)
+	}
+	if math.IsNaN(m) {
+		return m
+	}
+	s := sumExp(c, h, m, invEps)
+	return -(m + eps*math.Log(s))
+}
+
+// fmax is max for non-NaN operands that propagates a NaN in a (the loops
+// only see NaN when the input has one).
+func fmax(a, b float64) float64 {
+	if b > a {
+		return b
+	}
+	return a
+}
+
+// parallelRows runs body over [0, n) split into at most workers contiguous
+// ranges, one goroutine each (the calling goroutine takes the last).
+func parallelRows(n, workers int, body func(lo, hi int)) {
+	if workers <= 1 || n < 64 {
+		body(0, n)
+		return
+	}
+	workers = min(workers, n)
+	var wg sync.WaitGroup
+	chunk := (n + workers - 1) / workers
+	for w := 0; w < workers-1; w++ {
+		lo, hi := w*chunk, min((w+1)*chunk, n)
+		if lo >= hi {
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			body(lo, hi)
+		}()
+	}
+	if lo := (workers - 1) * chunk; lo < n {
+		body(lo, n)
+	}
+	wg.Wait()
+}
+
+// softminRows sets out[i] = scale·softmin(C[i,:], h) for the rows of the
+// r×len(h) row-major matrix c.
+func softminRows(out, c, h []float64, eps, scale float64, workers int) {
+	L := len(h)
+	invEps := 1 / eps
+	parallelRows(len(out), workers, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			out[i] = scale * softmin(c[i*L:(i+1)*L], h, eps, invEps)
+		}
+	})
+}
+
+// sumExpGo returns Σ_j exp((h_j − c_j − m)·invEps) for arguments ≤ 0 (m is
+// the maximum of h − c). It is fastExp written into the loop; arguments
+// below expLo (whose exponentials are below 1e−307, negligible against the
+// largest term, 1) contribute exp(expLo).
+func sumExpGo(c, h []float64, m, invEps float64) float64 {
+	c = c[:len(h)]
+	var s0, s1 float64
+	j := 0
+	for ; j+2 <= len(h); j += 2 {
+		x0 := (h[j] - c[j] - m) * invEps
+		x1 := (h[j+1] - c[j+1] - m) * invEps
+		x0 = fmax(x0, expLo)
+		x1 = fmax(x1, expLo)
+		t0 := x0*expInvLn2N + expShifter
+		t1 := x1*expInvLn2N + expShifter
+		k0 := math.Float64bits(t0)
+		k1 := math.Float64bits(t1)
+		kf0 := t0 - expShifter
+		kf1 := t1 - expShifter
+		r0 := (x0 - kf0*expLn2NHi) - kf0*expLn2NLo
+		r1 := (x1 - kf1*expLn2NHi) - kf1*expLn2NLo
+		p0 := r0 * (1 + r0*(1.0/2+r0*(1.0/6+r0*(1.0/24+r0*(1.0/120+r0*(1.0/720))))))
+		p1 := r1 * (1 + r1*(1.0/2+r1*(1.0/6+r1*(1.0/24+r1*(1.0/120+r1*(1.0/720))))))
+		e0 := math.Float64frombits(expTable[k0&(expN-1)] + uint64(int64(k0)>>expTableBits)<<52)
+		e1 := math.Float64frombits(expTable[k1&(expN-1)] + uint64(int64(k1)>>expTableBits)<<52)
+		s0 += e0 + e0*p0
+		s1 += e1 + e1*p1
+	}
+	for ; j < len(h); j++ {
+		s0 += fastExp(fmax((h[j]-c[j]-m)*invEps, expLo))
+	}
+	return s0 + s1
+}
+
+// maxDiffGo returns max_j (h_j − c_j) (−Inf for an empty row).
+func maxDiffGo(c, h []float64) float64 {
+	c = c[:len(h)]
+	m := math.Inf(-1)
+	m0, m1, m2, m3 := m, m, m, m
+	j := 0
+	for ; j+4 <= len(h); j += 4 {
+		m0 = fmax(m0, h[j]-c[j])
+		m1 = fmax(m1, h[j+1]-c[j+1])
+		m2 = fmax(m2, h[j+2]-c[j+2])
+		m3 = fmax(m3, h[j+3]-c[j+3])
+	}
+	for ; j < len(h); j++ {
+		m0 = fmax(m0, h[j]-c[j])
+	}
+	return fmax(fmax(m0, m1), fmax(m2, m3))
+}
