@@ -263,3 +263,41 @@ func TestPrimitives(t *testing.T) {
 		})
 	}
 }
+
+// prFixedDType lists the cases whose function closes over float64 data of
+// its own (an evaluation point), so they take float64 inputs only.
+var prFixedDType = map[string]bool{
+	"avg_pool2d_adjoint": true,
+	"max_pool2d_gather":  true,
+	"max_pool2d_scatter": true,
+}
+
+// TestPrimitivesLowPrecision runs the same cases with the inputs rounded
+// to float32, float16 and bfloat16: the derivatives, computed in those
+// dtypes, must match float64 finite differences within the dtype's
+// default tolerances (check.DefaultTolerances).
+func TestPrimitivesLowPrecision(t *testing.T) {
+	names := make([]string, 0, len(primCases))
+	for name := range primCases {
+		if !prFixedDType[name] {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	for _, d := range []tensor.DType{tensor.Float32, tensor.Float16, tensor.BFloat16} {
+		for _, name := range names {
+			t.Run(d.String()+"/"+name, func(t *testing.T) {
+				t.Parallel()
+				h := fnv.New64a()
+				h.Write([]byte(name))
+				f, xs := primCases[name].build(tensor.NewRNG(h.Sum64()))
+				for i, x := range xs {
+					xs[i] = x.AsType(d)
+				}
+				if err := check.All(f, xs, &check.Options{Name: name, Seed: 2}); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+	}
+}
