@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // threads is the SetThreads setting; 0 means GOMAXPROCS.
@@ -77,14 +78,12 @@ func (j *job) run(ntask, helpers int) {
 	j.refs.Store(1)
 	startWorkers(helpers)
 	for h := 0; h < helpers; h++ {
-		select {
-		case w := <-idleWorkers:
-			j.refs.Add(1)
-			w <- j
-			continue
-		default:
+		w := popIdle()
+		if w == nil {
+			break
 		}
-		break
+		j.refs.Add(1)
+		w.assign(j)
 	}
 	j.work()
 	if j.refs.Add(-1) != 0 {
@@ -94,32 +93,93 @@ func (j *job) run(ntask, helpers int) {
 
 // The worker pool. Workers are started lazily, the first time a product
 // wants them, up to the largest number ever requested, and are reused for
-// the life of the process: an idle worker is a goroutine parked on its
-// mailbox, listed in idleWorkers, and costs no CPU.
+// the life of the process. A worker that finishes a job stays ready for
+// spinFor (polling, and yielding to other goroutines now and then), so
+// back-to-back products do not pay the wake-up latency of a parked thread;
+// then it parks on a channel and costs no CPU.
+const spinFor = 50 * time.Microsecond
+
+const (
+	workerSpinning int32 = iota
+	workerParked
+	workerAssigned
+)
+
+type worker struct {
+	slot  atomic.Pointer[job]
+	state atomic.Int32
+	wake  chan struct{}
+}
+
 var (
-	idleWorkers = make(chan chan *job, 1024)
+	idleMu      sync.Mutex
+	idle        []*worker
 	workersMu   sync.Mutex
 	workerCount atomic.Int32
 )
+
+func popIdle() *worker {
+	idleMu.Lock()
+	defer idleMu.Unlock()
+	n := len(idle)
+	if n == 0 {
+		return nil
+	}
+	w := idle[n-1]
+	idle[n-1] = nil
+	idle = idle[:n-1]
+	return w
+}
+
+// assign hands j to an idle worker, waking it if it has parked.
+func (w *worker) assign(j *job) {
+	w.slot.Store(j)
+	if w.state.Swap(workerAssigned) == workerParked {
+		w.wake <- struct{}{}
+	}
+}
 
 func startWorkers(n int) {
 	if int(workerCount.Load()) >= n {
 		return
 	}
 	workersMu.Lock()
-	for int(workerCount.Load()) < n && workerCount.Load() < int32(cap(idleWorkers)) {
-		go worker()
+	for int(workerCount.Load()) < n {
+		w := &worker{wake: make(chan struct{}, 1)}
+		go w.loop()
 		workerCount.Add(1)
 	}
 	workersMu.Unlock()
 }
 
-func worker() {
-	mailbox := make(chan *job, 1)
+func (w *worker) loop() {
 	for {
-		idleWorkers <- mailbox
-		j := <-mailbox
+		w.state.Store(workerSpinning)
+		idleMu.Lock()
+		idle = append(idle, w)
+		idleMu.Unlock()
+		j := w.wait()
 		j.work()
 		j.release()
 	}
+}
+
+// wait returns the next job assigned to w, spinning briefly before parking.
+func (w *worker) wait() *job {
+	start := time.Now()
+	for i := 1; ; i++ {
+		if w.state.Load() == workerAssigned {
+			return w.slot.Swap(nil)
+		}
+		if i%64 == 0 {
+			if time.Since(start) > spinFor {
+				break
+			}
+			runtime.Gosched()
+		}
+	}
+	if w.state.CompareAndSwap(workerSpinning, workerParked) {
+		<-w.wake
+	}
+	return w.slot.Swap(nil)
 }
