@@ -100,7 +100,7 @@ func gemm[T float32 | float64](ks *kernelSet[T], transA, transB bool, m, n, k in
 
 // smallGemmVolume is the m·n·k below which packing does not pay: the
 // product is computed directly from the operands on the calling goroutine.
-const smallGemmVolume = 8 * 8 * 8
+const smallGemmVolume = 5 * 5 * 5
 
 // gemmSmall is the unpacked path for tiny products: a plain loop with the
 // k-sum innermost over contiguous memory where possible. It never reads C
