@@ -23,7 +23,16 @@ func init() {
 			for i, t := range in {
 				xs[i] = Const(t)
 			}
-			return p.(ckptParams).f(xs...).val
+			y := p.(ckptParams).f(xs...)
+			if y == nil {
+				panic("ad.Checkpoint: the segment returned a nil Var")
+			}
+			if y.tr != nil {
+				// the segment captured a traced Var instead of receiving it
+				// as an input: its derivative would be lost silently
+				panic(fmt.Sprintf("ad.Checkpoint: the segment's output (shape %v) depends on a Var traced in %s mode that is not one of its inputs; pass every Var to differentiate in xs", y.Shape(), y.tr.kind()))
+			}
+			return y.val
 		},
 		JVP: func(c *Call, t []*Var) *Var {
 			fw, err := NewForward(&Options{Policy: *c.Policy, Stats: c.stats})
@@ -62,8 +71,11 @@ func init() {
 
 // Checkpoint returns f(xs...) recorded as a single node: f's intermediate
 // values are not kept, and the backward pass recomputes them (trading time
-// for memory). f must be deterministic. Kink counts inside the segment are
-// added to the trace's Stats when it is recomputed.
+// for memory). f must be deterministic, and every Var it differentiates
+// must come in through xs: Checkpoint panics if f uses a traced Var it
+// captured from outside, whose derivative would otherwise be lost. Kink
+// counts inside the segment are added to the trace's Stats when it is
+// recomputed.
 func Checkpoint(f Func, xs ...*Var) *Var { return Apply(checkpointPrim, ckptParams{f}, xs...) }
 
 // CheckpointN is Checkpoint for a segment with several outputs.

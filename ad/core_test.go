@@ -629,3 +629,37 @@ func TestMixedDTypes(t *testing.T) {
 		coreEqual(t, "CheckpointN gradient", got[i].Value(), want[i].Value().Float64s(), 0)
 	}
 }
+
+// TestCheckpointCapturedVar: a segment must receive the Vars it
+// differentiates as inputs. One that captures a traced Var from outside
+// would lose that Var's derivative silently, so Checkpoint panics; captured
+// constants are fine.
+func TestCheckpointCapturedVar(t *testing.T) {
+	x, w := coreVec(1, 2, 3), coreVec(0.5, -1, 2)
+	capturing := func(xs ...*ad.Var) *ad.Var {
+		wv := xs[1]
+		return ad.SumAll(ad.Checkpoint(func(z ...*ad.Var) *ad.Var { return ad.Mul(z[0], ad.Tanh(wv)) }, xs[0]))
+	}
+	for mode, run := range map[string]func() error{
+		"reverse": func() error { _, err := ad.Grad(capturing, coreConsts(x, w), nil); return err },
+		"forward": func() error {
+			_, _, err := ad.JVP(capturing, coreConsts(x, w), coreConsts(x, w), nil)
+			return err
+		},
+	} {
+		msg := corePanic(func() { run() })
+		if !strings.Contains(msg, "ad.Checkpoint") || !strings.Contains(msg, "[3]") {
+			t.Errorf("%s: want a panic naming ad.Checkpoint, got %q", mode, msg)
+		}
+	}
+	// a captured constant is part of the segment
+	wc := ad.Const(w)
+	f := func(xs ...*ad.Var) *ad.Var {
+		return ad.SumAll(ad.Checkpoint(func(z ...*ad.Var) *ad.Var { return ad.Mul(z[0], ad.Tanh(wc)) }, xs[0]))
+	}
+	gs, err := ad.Grad(f, coreConsts(x), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	coreEqual(t, "captured constant", gs[0].Value(), []float64{math.Tanh(0.5), math.Tanh(-1), math.Tanh(2)}, 1e-15)
+}
