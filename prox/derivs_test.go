@@ -77,6 +77,11 @@ func withSmooth(f func(*ad.Var) *ad.Var) ad.Func {
 	return func(v ...*ad.Var) *ad.Var { return ad.Mul(f(v[0]), ad.Sin(v[0])) }
 }
 
+// withSmooth3 is withSmooth for an operator of three inputs.
+func withSmooth3(f func(a, b, c *ad.Var) *ad.Var) ad.Func {
+	return func(v ...*ad.Var) *ad.Var { return ad.Mul(f(v[0], v[1], v[2]), ad.Sin(v[0])) }
+}
+
 type derivCase struct {
 	name string
 	f    ad.Func
@@ -142,6 +147,15 @@ func derivCases() []derivCase {
 		return true
 	})
 	mu := vec([]float64{0.3}, 1)
+	loCol := vec([]float64{-1, -0.7, -0.5, -0.3}, 4)
+	xBox := until(func() *tensor.Tensor { return g.Uniform(tensor.Float64, -2, 2, 3, 4) }, func(x []float64) bool {
+		for i, v := range x {
+			if math.Abs(v-loCol.AtFlat(i%4)) < 0.05 || math.Abs(v-0.8) < 0.05 || math.Abs(v-(0.8+0.1*float64(i/4))) < 0.05 {
+				return false
+			}
+		}
+		return true
+	})
 	return []derivCase{
 		{"l1", un(func(x *ad.Var) *ad.Var { return prox.L1(x, lam) }),
 			[]*tensor.Tensor{awayFrom(g, -3, 3, 0.05, []float64{-lam, lam}, 3, 4)}},
@@ -167,6 +181,9 @@ func derivCases() []derivCase {
 			[]*tensor.Tensor{awayFrom(g, -2, 3, 0.05, []float64{1 - lam, 1}, 3, 4)}},
 		{"box", withSmooth(func(x *ad.Var) *ad.Var { return prox.ProjBox(x, -0.5, 1) }),
 			[]*tensor.Tensor{awayFrom(g, -2, 2, 0.05, []float64{-0.5, 1}, 3, 4)}},
+		{"box_var", withSmooth3(prox.ProjBoxVar), []*tensor.Tensor{xBox, loCol, vec([]float64{0.8}, []int{}...)}},
+		{"box_var_rows", func(v ...*ad.Var) *ad.Var { return prox.ProjBoxVar(v[0], v[1], v[2]) },
+			[]*tensor.Tensor{xBox, loCol, vec([]float64{0.8, 0.9, 1}, 3, 1)}},
 		{"nonneg", withSmooth(prox.ProjNonNeg),
 			[]*tensor.Tensor{awayFrom(g, -2, 2, 0.05, []float64{0}, 3, 4)}},
 		{"l2_ball", un(func(x *ad.Var) *ad.Var { return prox.ProjL2Ball(x, r) }),
@@ -417,6 +434,57 @@ func TestFloat32(t *testing.T) {
 		}
 		if err := check.Gradient(c.f, xs, &check.Options{Name: c.name}); err != nil {
 			t.Fatalf("%s: %v", c.name, err)
+		}
+	}
+}
+
+// The scaling recipe of the package documentation gives derivatives with
+// respect to a radius that match the closed forms: ∂P/∂r = x/‖x‖ outside
+// the l2 ball, m/|S| for the simplex with sum r (m the support).
+func TestDifferentiableRadius(t *testing.T) {
+	x := vec([]float64{2, -1, 0.5, 1.25})
+	r := ad.Scalar(tensor.Float64, 1.5)
+	for _, c := range []struct {
+		name string
+		f    ad.Func
+		want func(x []float64, r float64) []float64
+	}{
+		{"l2_ball", func(v ...*ad.Var) *ad.Var { return ad.Mul(v[1], prox.ProjL2Ball(ad.Div(v[0], v[1]), 1)) },
+			func(x []float64, r float64) []float64 {
+				n := norm(x)
+				d := make([]float64, len(x))
+				for i := range x {
+					d[i] = x[i] / n
+				}
+				return d
+			}},
+		{"simplex", func(v ...*ad.Var) *ad.Var { return ad.Mul(v[1], prox.ProjSimplex(ad.Div(v[0], v[1]), 1)) },
+			func(x []float64, r float64) []float64 {
+				z := slowSimplex(x, r)
+				d := make([]float64, len(x))
+				cnt := 0.0
+				for _, e := range z {
+					if e > 0 {
+						cnt++
+					}
+				}
+				for i, e := range z {
+					if e > 0 {
+						d[i] = 1 / cnt
+					}
+				}
+				return d
+			}},
+	} {
+		_, tan, err := ad.JVP(c.f, []*ad.Var{ad.Const(x), r}, []*ad.Var{ad.Const(tensor.ZerosLike(x)), ad.Scalar(tensor.Float64, 1)}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := c.want(x.Float64s(), r.Item()); maxDiff(tan.Value().Float64s(), want) > 1e-14 {
+			t.Errorf("%s: ∂P/∂r = %v, want %v", c.name, tan.Value().Float64s(), want)
+		}
+		if err := check.All(c.f, []*tensor.Tensor{x, r.Value()}, &check.Options{Name: c.name}); err != nil {
+			t.Error(err)
 		}
 	}
 }

@@ -18,8 +18,18 @@
 // vector.
 //
 // Parameters (thresholds, radii, bounds) are constants given as float64,
-// except in L1Var and ElasticNetVar, whose thresholds are Vars with
-// derivatives (for hyperparameter gradients). Invalid parameters (negative
-// thresholds, a bound that is NaN) panic with a message naming the
-// operator, as shape misuse does everywhere in gradus.
+// except in L1Var, ElasticNetVar and ProjBoxVar, whose parameters are Vars
+// with derivatives (for hyperparameter gradients). For a differentiable
+// radius r of a projection onto a set C scaled by r (the l2 and l1 balls,
+// the simplex with sum r), compose the scaling identity
+// P_{rC}(x) = r·P_C(x/r) with ad operations, e.g.
+//
+//	ad.Mul(r, prox.ProjL2Ball(ad.Div(x, r), 1))
+//
+// (and likewise λ·prox_g(x/λ) for prox_{λg} with g positively homogeneous:
+// the group lasso); its derivative is the chain rule of conservative
+// Jacobians, with the kinks of the unit-size operator (which may differ by
+// a rounding from those of the direct computation). Invalid parameters
+// (negative thresholds, a bound that is NaN) panic with a message naming
+// the operator, as shape misuse does everywhere in gradus.
 package prox

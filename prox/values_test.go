@@ -296,6 +296,12 @@ func TestSimplexSmallCases(t *testing.T) {
 	if want := []float64{1, 0, 0}; maxDiff(got, want) > 0 {
 		t.Errorf("ProjL1Ball = %v, want %v", got, want)
 	}
+	got = val(func(v ...*ad.Var) *ad.Var {
+		return prox.ProjBoxVar(v[0], ad.Const(vec([]float64{0, -1, 0}, 3, 1)), ad.Scalar(tensor.Float64, 0.5))
+	}, vec([]float64{-1, 0.25, 2, -1, 0.25, 2, -1, 0.25, 2}, 3, 3))
+	if want := []float64{0, 0.25, 0.5, -1, 0.25, 0.5, 0, 0.25, 0.5}; maxDiff(got, want) > 0 {
+		t.Errorf("ProjBoxVar = %v, want %v", got, want)
+	}
 	got = val(func(v ...*ad.Var) *ad.Var { return prox.Hinge(v[0], 0.5) }, vec([]float64{-1, 0.5, 0.7, 1, 2}))
 	if want := []float64{-0.5, 1, 1, 1, 2}; maxDiff(got, want) > 0 {
 		t.Errorf("Hinge = %v, want %v", got, want)
