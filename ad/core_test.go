@@ -663,3 +663,54 @@ func TestCheckpointCapturedVar(t *testing.T) {
 	}
 	coreEqual(t, "captured constant", gs[0].Value(), []float64{math.Tanh(0.5), math.Tanh(-1), math.Tanh(2)}, 1e-15)
 }
+
+// TestSiblingTraces: two traces opened one after the other (not one inside
+// a function differentiated by the other) each see their own inputs'
+// derivatives of c = a²·b, in both modes, and the older tape
+// differentiates the newer one's result (a mixed second derivative).
+func TestSiblingTraces(t *testing.T) {
+	tA, _ := ad.NewTape(nil)
+	a := tA.WatchTensor(coreVec(2))
+	tB, _ := ad.NewTape(nil)
+	b := tB.WatchTensor(coreVec(3))
+	c := ad.Mul(ad.Mul(a, a), b)
+	gb, err := tB.Backward(c, nil, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	coreEqual(t, "∂c/∂b", gb[0].Value(), []float64{4}, 0)
+	ga, err := tA.Backward(c, nil, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	coreEqual(t, "∂c/∂a", ga[0].Value(), []float64{12}, 0)
+	gab, err := tA.Backward(gb[0], nil, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	coreEqual(t, "∂²c/∂a∂b", gab[0].Value(), []float64{4}, 0)
+
+	fA, _ := ad.NewForward(nil)
+	x, _ := fA.Seed(ad.Const(coreVec(2)), ad.Const(coreVec(1)))
+	fB, _ := ad.NewForward(nil)
+	y, _ := fB.Seed(ad.Const(coreVec(3)), ad.Const(coreVec(1)))
+	z := ad.Mul(ad.Mul(x, x), y)
+	_, ty := fB.Tangent(z)
+	_, tx := fA.Tangent(z)
+	coreEqual(t, "forward ∂z/∂y", ty.Value(), []float64{4}, 0)
+	coreEqual(t, "forward ∂z/∂x", tx.Value(), []float64{12}, 0)
+
+	// a tape and a forward trace side by side
+	tp, _ := ad.NewTape(nil)
+	p := tp.WatchTensor(coreVec(2))
+	fw, _ := ad.NewForward(nil)
+	q, _ := fw.Seed(ad.Const(coreVec(3)), ad.Const(coreVec(1)))
+	r := ad.Mul(ad.Mul(p, p), q)
+	_, tq := fw.Tangent(r)
+	coreEqual(t, "mixed ∂r/∂q", tq.Value(), []float64{4}, 0)
+	gp, err := tp.Backward(r, nil, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	coreEqual(t, "mixed ∂r/∂p", gp[0].Value(), []float64{12}, 0)
+}

@@ -57,9 +57,11 @@ func (f *Forward) Seed(x, v *Var) (*Var, error) {
 }
 
 // Tangent returns the tangent of y on this trace (zeros if y does not
-// depend on a seeded Var), and y one level down.
+// depend on a seeded Var), and y one level down. y may also be traced by
+// levels created after this one (nested or sibling traces): its tangent
+// here is then the one of its value at this level.
 func (f *Forward) Tangent(y *Var) (primal, tangent *Var) {
-	for y.tr != nil && y.tr != f && y.tr.closed() {
+	for y.tr != nil && y.tr != f && (y.tr.closed() || y.tr.order() > f.order()) {
 		y = y.below
 	}
 	if y.tr != f {

@@ -114,6 +114,12 @@ func (t *Tape) Backward(y *Var, seed *Var, xs ...*Var) ([]*Var, error) {
 	} else if !slices.Equal(seed.Shape(), y.Shape()) || seed.DType() != y.DType() {
 		return nil, fmt.Errorf("ad: Backward: seed %v %v does not match output %v %v", seed.DType(), seed.Shape(), y.DType(), y.Shape())
 	}
+	// y may be traced by levels created after this tape (nested inside it,
+	// or siblings still open): its dependence on this tape's inputs is
+	// recorded at this tape's level, below theirs.
+	for y.tr != nil && y.tr != t && y.tr.order() > t.order() {
+		y = y.below
+	}
 	out := make([]*Var, len(xs))
 	if y.tr != t {
 		// y does not depend on the tape's inputs.
