@@ -714,3 +714,34 @@ func TestSiblingTraces(t *testing.T) {
 	}
 	coreEqual(t, "mixed ∂r/∂p", gp[0].Value(), []float64{12}, 0)
 }
+
+// TestRuleResultsChecked: a derivative rule returning a tangent or
+// cotangent of the wrong shape or dtype (a bug in a custom Prim) panics
+// with the primitive's name instead of broadcasting into a wrong result.
+func TestRuleResultsChecked(t *testing.T) {
+	bad := &ad.Prim{
+		Name: "badrule",
+		Eval: func(in []*tensor.Tensor, _ any) *tensor.Tensor { return in[0].Clone() },
+		JVP:  func(c *ad.Call, tn []*ad.Var) *ad.Var { return ad.SumAll(tn[0]) },                     // [] for [3]
+		VJP:  func(c *ad.Call, g *ad.Var) []*ad.Var { return []*ad.Var{ad.Cast(g, tensor.Float32)} }, // wrong dtype
+	}
+	f := func(xs ...*ad.Var) *ad.Var { return ad.SumAll(ad.Apply(bad, nil, xs[0])) }
+	x := coreConsts(coreVec(1, 2, 3))
+	msg := corePanic(func() { ad.Grad(f, x, nil) })
+	if !strings.Contains(msg, "badrule") || !strings.Contains(msg, "float32") {
+		t.Errorf("VJP: %q", msg)
+	}
+	msg = corePanic(func() { ad.JVP(f, x, x, nil) })
+	if !strings.Contains(msg, "badrule") || !strings.Contains(msg, "[3]") {
+		t.Errorf("JVP: %q", msg)
+	}
+	few := &ad.Prim{
+		Name: "fewcotangents",
+		Eval: func(in []*tensor.Tensor, _ any) *tensor.Tensor { return tensor.Add(in[0], in[1]) },
+		VJP:  func(c *ad.Call, g *ad.Var) []*ad.Var { return []*ad.Var{g} },
+	}
+	g := func(xs ...*ad.Var) *ad.Var { return ad.SumAll(ad.Apply(few, nil, xs[0], xs[0])) }
+	if msg := corePanic(func() { ad.Grad(g, x, nil) }); !strings.Contains(msg, "fewcotangents") {
+		t.Errorf("cotangent count: %q", msg)
+	}
+}

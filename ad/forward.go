@@ -94,6 +94,11 @@ func (f *Forward) apply(p *Prim, params any, in []*Var) *Var {
 	if t == nil {
 		return out
 	}
+	if !slices.Equal(t.Shape(), out.Shape()) || t.DType() != out.DType() {
+		// a wrong rule (typically a custom Prim) would otherwise broadcast
+		// silently into a wrong derivative
+		panic(fmt.Sprintf("ad: the JVP rule of %s returned a tangent %v %v for an output %v %v", p.Name, t.DType(), t.Shape(), out.DType(), out.Shape()))
+	}
 	if f.opts.Anomaly && f.err == nil && (out.val.HasNaNInf() || t.val.HasNaNInf()) {
 		phase := "tangent"
 		if out.val.HasNaNInf() {

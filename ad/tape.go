@@ -145,9 +145,17 @@ func (t *Tape) Backward(y *Var, seed *Var, xs ...*Var) ([]*Var, error) {
 		}
 		gs := n.call.Prim.VJP(&n.call, g)
 		t.stats.BackwardFlops += n.cost.VJP
+		if len(gs) != len(n.ids) {
+			panic(fmt.Sprintf("ad: the VJP rule of %s returned %d cotangents for %d inputs", n.call.Prim.Name, len(gs), len(n.ids)))
+		}
 		for j, gj := range gs {
 			if gj == nil || n.ids[j] < 0 {
 				continue
+			}
+			if in := n.call.In[j]; !slices.Equal(gj.Shape(), in.Shape()) || gj.DType() != in.DType() {
+				// a wrong rule (typically a custom Prim) would otherwise
+				// broadcast silently into a wrong gradient
+				panic(fmt.Sprintf("ad: the VJP rule of %s returned a cotangent %v %v for input %d, which is %v %v", n.call.Prim.Name, gj.DType(), gj.Shape(), j, in.DType(), in.Shape()))
 			}
 			if t.opts.Anomaly && t.err == nil && gj.val.HasNaNInf() {
 				t.err = &AnomalyError{Prim: n.call.Prim.Name, Phase: "backward", InputShapes: shapesOf(n.call.In), Input: j}
