@@ -66,13 +66,28 @@ func TestBadInputs(t *testing.T) {
 	nan := tensor.Ones(tensor.Float64, 3, 4)
 	nan.Set(math.NaN(), 1, 1)
 	for name, f := range map[string]func() error{
-		"eps 0":         func() error { _, err := Sinkhorn(C, nil, nil, Options{}); return err },
-		"shape of a":    func() error { _, err := Sinkhorn(C, ad.Const(tensor.Ones(tensor.Float64, 4)), nil, Options{Eps: 1}); return err },
-		"negative a":    func() error { _, err := Sinkhorn(C, ad.Const(tensor.FromFloat64s(tensor.Float64, []float64{2, -1, 0}, 3)), nil, Options{Eps: 1}); return err },
-		"mass mismatch": func() error { _, err := Sinkhorn(C, ad.Const(tensor.Ones(tensor.Float64, 3)), nil, Options{Eps: 1}); return err },
-		"NaN cost":      func() error { _, err := Sinkhorn(ad.Const(nan), nil, nil, Options{Eps: 1}); return err },
-		"float32":       func() error { _, err := Sinkhorn(ad.Const(tensor.Ones(tensor.Float32, 3, 4)), nil, nil, Options{Eps: 1}); return err },
-		"vector cost":   func() error { _, err := Sinkhorn(ad.Const(tensor.Ones(tensor.Float64, 3)), nil, nil, Options{Eps: 1}); return err },
+		"eps 0": func() error { _, err := Sinkhorn(C, nil, nil, Options{}); return err },
+		"shape of a": func() error {
+			_, err := Sinkhorn(C, ad.Const(tensor.Ones(tensor.Float64, 4)), nil, Options{Eps: 1})
+			return err
+		},
+		"negative a": func() error {
+			_, err := Sinkhorn(C, ad.Const(tensor.FromFloat64s(tensor.Float64, []float64{2, -1, 0}, 3)), nil, Options{Eps: 1})
+			return err
+		},
+		"mass mismatch": func() error {
+			_, err := Sinkhorn(C, ad.Const(tensor.Ones(tensor.Float64, 3)), nil, Options{Eps: 1})
+			return err
+		},
+		"NaN cost": func() error { _, err := Sinkhorn(ad.Const(nan), nil, nil, Options{Eps: 1}); return err },
+		"float32": func() error {
+			_, err := Sinkhorn(ad.Const(tensor.Ones(tensor.Float32, 3, 4)), nil, nil, Options{Eps: 1})
+			return err
+		},
+		"vector cost": func() error {
+			_, err := Sinkhorn(ad.Const(tensor.Ones(tensor.Float64, 3)), nil, nil, Options{Eps: 1})
+			return err
+		},
 	} {
 		if err := f(); err == nil {
 			t.Errorf("%s: no error", name)
