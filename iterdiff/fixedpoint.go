@@ -366,6 +366,7 @@ func (p *fpParams) piggybackVJP(c *ad.Call, g *ad.Var) []*ad.Var {
 	p.info.DerivIterations, p.info.DerivResidual = iters, res
 	p.info.DerivConverged = res <= math.Abs(tol)
 	p.info.StoredStates, p.info.Recomputed = 2, 1
+	p.info.DerivReverseUnconverged = !p.converged
 	return acc
 }
 

@@ -151,7 +151,11 @@ func (lp *linParams) eval(in []*tensor.Tensor) *tensor.Tensor {
 	ps := consts(in[1:])
 	n := b.Size()
 	op := func(dst, x []float64) {
-		y := lp.a(ad.Const(tensor.Wrap64(x, shape...)), ps).Value()
+		yv := lp.a(ad.Const(tensor.Wrap64(x, shape...)), ps)
+		if !yv.IsConst() {
+			panic("iterdiff.LinearSolve: the operator captures a traced Var; pass it in p")
+		}
+		y := yv.Value()
 		if y.Size() != n {
 			panic(fmt.Sprintf("iterdiff.LinearSolve: the operator maps %d values to %v", n, y.Shape()))
 		}

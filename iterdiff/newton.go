@@ -31,7 +31,8 @@ type NewtonOptions struct {
 
 // Newton is Newton's method x⁺ = x − t·∇²ₓf(x, θ)⁻¹∇ₓf(x, θ) on the state
 // (x), a one-dimensional Float64 vector, with an optional backtracking
-// line search. The Newton system is solved by LinearSolve, so the step is
+// line search, for a twice-differentiable, locally strongly convex f (the
+// Hessian-vector products use the default Policy). The Newton system is solved by LinearSolve, so the step is
 // differentiable in x and θ to any order (one-step differentiation of
 // Newton is exact at convergence).
 func Newton(f Objective, o NewtonOptions) Step {

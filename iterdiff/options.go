@@ -14,9 +14,9 @@ import (
 // written with ad operations. The state x is a list of tensors (one for
 // gradient descent, two for heavy ball's (x, x_prev), ...); T must return
 // a state of the same length, shapes and dtypes. k is the iteration index
-// (for step-size schedules, sample sequences, momentum sequences); modes
-// that differentiate the fixed point (Implicit, and Piggyback after
-// convergence) use T_K with K the last index.
+// (for step-size schedules, sample sequences, momentum sequences); the
+// rules that differentiate the fixed point (Implicit, Piggyback after
+// convergence and in reverse mode) use T_{K−1}, the last step run.
 //
 // Parameters θ must be passed in theta: T must not capture Vars that are
 // traced (by an ad.Tape or ad.Forward) from its surroundings, because the
@@ -84,6 +84,11 @@ type Info struct {
 	DerivIterations int
 	DerivResidual   float64
 	DerivConverged  bool
+	// DerivReverseUnconverged is set when Piggyback's reverse mode ran at
+	// a point that had not converged: its transposed recursion at the
+	// final point is then not the transpose of the forward recursion along
+	// the iterates (use Unroll for finite-horizon reverse derivatives).
+	DerivReverseUnconverged bool
 
 	// LinearMethod, LinearIterations, LinearResidual and LinearConverged
 	// describe the last linear solve of Implicit mode or Root. LinearSolves
@@ -117,6 +122,9 @@ func (in *Info) Err() error {
 	}
 	if in.Mode == (Piggyback{}).mode() && in.DerivIterations > 0 && !in.DerivConverged {
 		errs = append(errs, fmt.Errorf("iterdiff: piggyback derivative not converged: residual %.3g after %d iterations", in.DerivResidual, in.DerivIterations))
+	}
+	if in.DerivReverseUnconverged {
+		errs = append(errs, fmt.Errorf("iterdiff: piggyback reverse mode at an unconverged point approximates the derivative of the iterates"))
 	}
 	if in.LinearSolves > 0 && !in.LinearConverged {
 		errs = append(errs, fmt.Errorf("iterdiff: linear solve (%s) not converged: residual %.3g after %d iterations", in.LinearMethod, in.LinearResidual, in.LinearIterations))
