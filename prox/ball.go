@@ -108,6 +108,26 @@ func l2BallRule(c *ad.Call, t *ad.Var) *ad.Var {
 		return t
 	}
 	dt := xv.DType()
+	if direct(x, t) {
+		tv := t.Value().Float64s()
+		for i := range n {
+			if m[i] == 1 {
+				continue
+			}
+			xr, tr := v[i*d:(i+1)*d], tv[i*d:(i+1)*d]
+			sq, dot := 0.0, 0.0
+			for k := range xr {
+				sq += xr[k] * xr[k]
+				dot += xr[k] * tr[k]
+			}
+			s := r / math.Sqrt(sq)
+			for k := range tr {
+				o := s * (tr[k] - xr[k]*(dot/sq))
+				tr[k] = m[i]*tr[k] + (1-m[i])*o
+			}
+		}
+		return constOf(dt, tv, shape)
+	}
 	rs := rowShape(shape)
 	// the rows inside the ball see a constant in place of x, so that no
 	// derivative of the unused branch (a 1/‖x‖ at x = 0) reaches them

@@ -488,3 +488,76 @@ func TestDifferentiableRadius(t *testing.T) {
 		}
 	}
 }
+
+// The first-order rules run plain loops; inside an outer differentiation
+// they run Var operations. Both give the same derivative.
+func TestDirectRulesMatchTraced(t *testing.T) {
+	g := tensor.NewRNG(17)
+	ops := []struct {
+		name string
+		f    func(*ad.Var) *ad.Var
+	}{
+		{"simplex", func(x *ad.Var) *ad.Var { return prox.ProjSimplex(x, 1) }},
+		{"l1_ball", func(x *ad.Var) *ad.Var { return prox.ProjL1Ball(x, 1.5) }},
+		{"l2_ball", func(x *ad.Var) *ad.Var { return prox.ProjL2Ball(x, 1.5) }},
+		{"group_lasso", func(x *ad.Var) *ad.Var {
+			return prox.WeightedGroupLasso(x, []float64{0.8, 1.5}, [][]int{{0, 2}, {1, 3, 4}})
+		}},
+	}
+	for _, op := range ops {
+		for _, pol := range []ad.Policy{{}, {SortTie: ad.TieSplit, Clamp: 0.3, SoftThreshold0: 0.6}} {
+			x := scaledRows(g, 6, 6)
+			u := ad.Const(g.Normal(tensor.Float64, 6, 6))
+			o := &ad.Options{Policy: pol}
+			_, fast, err := ad.VJP(un(op.f), []*ad.Var{ad.Const(x)}, u, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			inner := func(v ...*ad.Var) *ad.Var {
+				_, gs, err := ad.VJP(un(op.f), v, u, o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return gs[0]
+			}
+			slow, _, err := ad.JVP(inner, []*ad.Var{ad.Const(x)}, []*ad.Var{ad.Const(tensor.OnesLike(x))}, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e := maxDiff(fast[0].Value().Float64s(), slow.Value().Float64s()); e > 1e-13 {
+				t.Errorf("%s: direct and traced rules differ by %v", op.name, e)
+			}
+		}
+	}
+}
+
+// At the constructed kinks too, the direct and traced rules agree for
+// every Policy choice.
+func TestDirectRulesMatchTracedAtKinks(t *testing.T) {
+	g := tensor.NewRNG(18)
+	for _, c := range kinkCases() {
+		y := c.f(consts(c.xs)...)
+		u := ad.Const(g.Normal(tensor.Float64, y.Value().Size()).Reshape(y.Shape()...))
+		for _, w := range []float64{0, 0.5, 1} {
+			o := &ad.Options{Policy: c.pol(w)}
+			_, fast, err := ad.VJP(c.f, consts(c.xs), u, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			inner := func(v ...*ad.Var) *ad.Var {
+				_, gs, err := ad.VJP(c.f, v, u, o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return gs[0]
+			}
+			slow, _, err := ad.JVP(inner, consts(c.xs), consts(onesLike(c.xs)), o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e := maxDiff(fast[0].Value().Float64s(), slow.Value().Float64s()); e > 1e-13 {
+				t.Errorf("%s, choice %v: direct and traced rules differ by %v", c.name, w, e)
+			}
+		}
+	}
+}

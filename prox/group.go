@@ -135,6 +135,9 @@ func groupRule(c *ad.Call, t *ad.Var) *ad.Var {
 			}
 		}
 	}
+	if direct(x, t) {
+		return groupDirect(p, xv, t.Value(), act)
+	}
 	var free *ad.Var
 	if anyFree {
 		free = ad.Mul(t, constOf(dt, ue, shape))
@@ -238,4 +241,38 @@ func groupLasso(op string, x *ad.Var, lambdas []float64, groups [][]int) *ad.Var
 		return x
 	}
 	return ad.Apply(groupPrim, groupParams{slices.Clone(lambdas), groupOf, ng}, x)
+}
+
+// groupDirect is groupRule by plain loops, at first order.
+func groupDirect(p groupParams, xt, tt *tensor.Tensor, act []float64) *ad.Var {
+	shape := xt.Shape()
+	n, d := rows(groupName, shape)
+	x, t := xt.Float64s(), tt.Float64s()
+	w := p.ng + 1
+	sq := make([]float64, w)
+	dot := make([]float64, w)
+	out := make([]float64, len(t))
+	for i := range n {
+		clear(sq)
+		clear(dot)
+		xr, tr := x[i*d:(i+1)*d], t[i*d:(i+1)*d]
+		for k, g := range p.groupOf {
+			sq[g] += xr[k] * xr[k]
+			dot[g] += xr[k] * tr[k]
+		}
+		for k, g := range p.groupOf {
+			if g == p.ng {
+				out[i*d+k] = tr[k]
+				continue
+			}
+			a := act[i*w+g]
+			if a == 0 {
+				continue
+			}
+			l := p.lambda[g]
+			inv := 1 / math.Sqrt(sq[g])
+			out[i*d+k] = a * ((1-l*inv)*tr[k] + l*xr[k]*dot[g]*inv/sq[g])
+		}
+	}
+	return constOf(xt.DType(), out, shape)
 }

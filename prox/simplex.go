@@ -2,15 +2,14 @@ package prox
 
 import (
 	"math"
-	"slices"
 
 	"github.com/gradus-ml/gradus/ad"
 	"github.com/gradus-ml/gradus/tensor"
 )
 
-// Projections onto the simplex and the l1 ball, by sorting (Held, Wolfe and
-// Crowder 1974; Duchi, Shalev-Shwartz, Singer and Chandra 2008): sort,
-// cumulative sums, threshold τ. Both are piecewise affine; on each piece
+// Projections onto the simplex and the l1 ball (Held, Wolfe and Crowder
+// 1974; Duchi, Shalev-Shwartz, Singer and Chandra 2008): the threshold τ
+// from the cumulative sums of the sorted entries, here found by pivoting. Both are piecewise affine; on each piece
 // the Jacobian is diag(m) − w wᵀ/|S| for the support S (m its indicator,
 // w = sign(x)·m), a constant, so second derivatives are 0.
 
@@ -26,30 +25,59 @@ type sortParams struct {
 	ball bool
 }
 
-// threshold returns τ such that Σᵢ max(aᵢ − τ, 0) = s, for s > 0, by
-// sorting a (copied into buf) in decreasing order: τ = (c_ρ − s)/ρ with
-// c_k the sum of the k largest entries and ρ the largest k with
-// u_k > (c_k − s)/k. NaN if a has a NaN.
+// threshold returns τ such that Σᵢ max(aᵢ − τ, 0) = s, for s > 0 (NaN if
+// a has a NaN), working in buf. In the order of decreasing values u₁ ≥ u₂
+// ≥ …, τ = (c_ρ − s)/ρ with c_k = u₁ + … + u_k and ρ the largest k with
+// u_k > (c_k − s)/k (a condition that holds exactly for k ≤ ρ). Instead
+// of sorting, it finds ρ by partitioning around pivots, as quickselect
+// does (expected O(d)): all the entries ≥ a pivot p are in the support
+// iff the condition holds at the last of them, and a block of equal
+// entries is either wholly in the support or wholly out.
 func threshold(a []float64, s float64, buf []float64) float64 {
-	buf = append(buf[:0], a...)
-	for _, v := range buf {
+	u := append(buf[:0], a...)
+	for _, v := range u {
 		if v != v {
 			return v
 		}
 	}
-	slices.Sort(buf)
-	c, tau := 0.0, math.Inf(-1)
-	for k := 1; k <= len(buf); k++ {
-		u := buf[len(buf)-k]
-		c += u
-		t := (c - s) / float64(k)
-		if u > t {
-			tau = t
-		} else {
-			break // u − (c_k − s)/k is nonincreasing once it fails
+	sum, cnt := 0.0, 0
+	for len(u) > 0 {
+		p := median3(u[0], u[len(u)/2], u[len(u)-1])
+		// u[:ng] ≥ p > u[ng:], and u[:ngt] > p within the first part
+		ng, gs := 0, 0.0
+		for j, v := range u {
+			if v >= p {
+				u[ng], u[j] = v, u[ng]
+				gs += v
+				ng++
+			}
 		}
+		if p > (sum+gs-s)/float64(cnt+ng) {
+			sum, cnt = sum+gs, cnt+ng
+			u = u[ng:]
+			continue
+		}
+		ngt := 0
+		for j, v := range u[:ng] {
+			if v > p {
+				u[ngt], u[j] = v, u[ngt]
+				ngt++
+			}
+		}
+		u = u[:ngt]
 	}
-	return tau
+	return (sum - s) / float64(cnt)
+}
+
+// median3 returns the median of three numbers.
+func median3(a, b, c float64) float64 {
+	if a > b {
+		a, b = b, a
+	}
+	if b > c {
+		b = c
+	}
+	return max(a, b)
 }
 
 // rowKind says where a row of the l1-ball projection lies.
@@ -254,6 +282,31 @@ func sortRule(c *ad.Call, t *ad.Var) *ad.Var {
 	dt := xv.DType()
 	n, d := rows(p.name(), shape)
 	j := p.jacobian(xv.Float64s(), n, d, c.Policy)
+	if direct(c.In[0], t) {
+		tv := t.Value().Float64s()
+		out := make([]float64, len(tv))
+		for i := range n {
+			row := tv[i*d : (i+1)*d]
+			for e, v := range row {
+				out[i*d+e] = j.a[i*d+e] * v
+			}
+			for k := range j.w {
+				if !j.active[k] || j.b[k][i] == 0 {
+					continue
+				}
+				w := j.w[k][i*d : (i+1)*d]
+				s := 0.0
+				for e, v := range row {
+					s += w[e] * v
+				}
+				s *= j.b[k][i]
+				for e := range row {
+					out[i*d+e] -= w[e] * s
+				}
+			}
+		}
+		return constOf(dt, out, shape)
+	}
 	r := ad.Mul(t, constOf(dt, j.a, shape))
 	rs := rowShape(shape)
 	for k := range j.w {
@@ -293,7 +346,8 @@ var (
 //
 //	P(x) = max(x − τ, 0),  τ such that Σᵢ max(xᵢ − τ, 0) = s,
 //
-// with τ found by sorting (O(d log d) per row). On the support
+// with τ found as by sorting, in expected O(d) operations per row by
+// partitioning around pivots. On the support
 // S = {i : xᵢ > τ} the Jacobian is I − 11ᵀ/|S|, and it is 0 off S:
 // J = diag(m) − m mᵀ/|S| with m the indicator of S. It is symmetric and
 // constant on each piece.
@@ -318,7 +372,7 @@ func ProjSimplex(x *ad.Var, s float64) *ad.Var {
 //	P(x) = x if ‖x‖₁ ≤ r, else sign(x)·max(|x| − τ, 0) with
 //	τ > 0 such that Σᵢ max(|xᵢ| − τ, 0) = r
 //
-// (the simplex projection of |x|, sort-based). Its Jacobian is I inside
+// (the simplex projection of |x|). Its Jacobian is I inside
 // the ball and, outside, diag(m) − σσᵀ/|S| on the support
 // S = {i : |xᵢ| > τ}, with m the indicator of S and σ = sign(x)·m.
 //

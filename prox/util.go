@@ -3,6 +3,7 @@ package prox
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/gradus-ml/gradus/ad"
 	"github.com/gradus-ml/gradus/tensor"
@@ -87,4 +88,12 @@ func allZero(v []float64) bool {
 		}
 	}
 	return true
+}
+
+// direct reports whether a derivative rule at x applied to t may be
+// computed by a plain loop: neither carries derivative information (first
+// order), and t has x's shape and dtype. Otherwise the rule is written
+// with Var operations, so that it can itself be differentiated.
+func direct(x, t *ad.Var) bool {
+	return x.IsConst() && t.IsConst() && t.DType() == x.DType() && slices.Equal(t.Shape(), x.Shape())
 }

@@ -307,3 +307,30 @@ func TestSimplexSmallCases(t *testing.T) {
 		t.Errorf("Hinge = %v, want %v", got, want)
 	}
 }
+
+// The pivoting threshold search agrees with bisection on many rows,
+// including long rows and rows with many ties.
+func TestSimplexStress(t *testing.T) {
+	g := tensor.NewRNG(23)
+	for trial := range 300 {
+		d := 1 + g.IntN(60)
+		x := make([]float64, d)
+		ties := trial%2 == 0
+		for i := range x {
+			if ties {
+				x[i] = float64(g.IntN(4)) / 2
+			} else {
+				x[i] = 3 * g.NormFloat64()
+			}
+		}
+		s := 0.25 * float64(1+g.IntN(12))
+		got := val(func(v ...*ad.Var) *ad.Var { return prox.ProjSimplex(v[0], s) }, vec(x))
+		if e := maxDiff(got, slowSimplex(x, s)); e > 1e-12 {
+			t.Fatalf("ProjSimplex(%v, %v) = %v, bisection %v", x, s, got, slowSimplex(x, s))
+		}
+		got = val(func(v ...*ad.Var) *ad.Var { return prox.ProjL1Ball(v[0], s) }, vec(x))
+		if e := maxDiff(got, slowL1Ball(x, s)); e > 1e-12 {
+			t.Fatalf("ProjL1Ball(%v, %v) = %v, bisection %v", x, s, got, slowL1Ball(x, s))
+		}
+	}
+}
