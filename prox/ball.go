@@ -160,7 +160,8 @@ func l2BallRule(c *ad.Call, t *ad.Var) *ad.Var {
 // as for a box, where Clamp = 1 is the inside derivative too. The
 // Jacobian is symmetric, and its outside part depends smoothly on x, so
 // second derivatives are exact away from the sphere. It panics for a 0-d
-// x or a radius that is negative, infinite or NaN; r = 0 gives zeros.
+// x or a radius that is negative, infinite or NaN; r = 0 gives zeros, with
+// derivative 0.
 func ProjL2Ball(x *ad.Var, r float64) *ad.Var {
 	checkParam("ProjL2Ball", "radius", r, false)
 	rows("ProjL2Ball", x.Shape())

@@ -191,6 +191,7 @@ func groupRule(c *ad.Call, t *ad.Var) *ad.Var {
 // λ = 0 returns x. It panics for a 0-d x, a position out of range or in two
 // groups, or a λ that is negative, infinite or NaN.
 func GroupLasso(x *ad.Var, lambda float64, groups [][]int) *ad.Var {
+	checkParam("GroupLasso", "lambda", lambda, false)
 	lambdas := make([]float64, len(groups))
 	for g := range lambdas {
 		lambdas[g] = lambda

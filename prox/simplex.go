@@ -346,8 +346,8 @@ var (
 //
 //	P(x) = max(x − τ, 0),  τ such that Σᵢ max(xᵢ − τ, 0) = s,
 //
-// with τ found as by sorting, in expected O(d) operations per row by
-// partitioning around pivots. On the support
+// with τ the threshold of the sort-based algorithm, found in expected O(d)
+// operations per row by partitioning around pivots. On the support
 // S = {i : xᵢ > τ} the Jacobian is I − 11ᵀ/|S|, and it is 0 off S:
 // J = diag(m) − m mᵀ/|S| with m the indicator of S. It is symmetric and
 // constant on each piece.
