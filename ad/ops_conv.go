@@ -22,15 +22,14 @@ import (
 // so every rule of each is written with the others and derivatives of any
 // order close over the three primitives.
 //
-// The kernels lower the convolution to one matrix product by im2col: the
-// columns matrix has a row per (input channel, kernel row, kernel column)
-// and a column per (sample, output row, output column); the forward
-// product is W[O, C·KH·KW]·cols, the input gradient col2im(Wᵀ·G) and the
-// weight gradient G·colsᵀ, with G the output cotangent as [O, N·OH·OW].
-// Float64 runs in float64; the other dtypes run in float32 and 16-bit
-// results are rounded once. Columns matrices come from a scratch pool, and
-// the columns the forward pass built are handed to the weight gradient of
-// the same application instead of being built again.
+// The kernels lower the convolution to matrix products by im2col, one
+// sample at a time: the columns matrix of a sample has a row per (input
+// channel, kernel row, kernel column) and a column per output position;
+// the forward product is W[O, C·KH·KW]·cols, the input gradient
+// col2im(Wᵀ·G) and the weight gradient Σ G·colsᵀ, with G a sample's output
+// cotangent as [O, OH·OW]. Float64 runs in float64; the other dtypes run
+// in float32 and 16-bit results are rounded once. Columns matrices come
+// from a scratch pool.
 
 // Conv2dOptions are the geometry of a 2-D convolution, per spatial axis
 // (height, width). Zero Stride and Dilation entries mean 1.
@@ -91,42 +90,11 @@ func newConvGeom(op string, xs, ws []int, o Conv2dOptions) convGeom {
 }
 
 // convParams are the parameters of the three convolution primitives: the
-// geometry options, the shape of the input (input gradient) or weight
-// (weight gradient) produced, and the columns cache linking a forward
-// application to its weight gradient.
+// geometry options and the shape of the input (input gradient) or weight
+// (weight gradient) produced.
 type convParams struct {
 	opt   Conv2dOptions
 	shape []int
-	cache *colsCache
-}
-
-// colsCache holds the columns matrix the forward evaluation built for
-// input x, for the weight gradient of the same application to take (once).
-type colsCache struct {
-	mu   sync.Mutex
-	x    *tensor.Tensor
-	cols any // []float32 or []float64 from the scratch pool
-}
-
-// take returns the cached columns of x, if any, and empties the cache.
-func (c *colsCache) take(x *tensor.Tensor) any {
-	if c == nil {
-		return nil
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.x != x || c.cols == nil {
-		return nil
-	}
-	cols := c.cols
-	c.x, c.cols = nil, nil
-	return cols
-}
-
-func (c *colsCache) put(x *tensor.Tensor, cols any) {
-	c.mu.Lock()
-	c.x, c.cols = x, cols
-	c.mu.Unlock()
 }
 
 var conv2dPrim, conv2dInputGradPrim, conv2dWeightGradPrim *Prim
@@ -151,7 +119,7 @@ func init() {
 			if len(in) == 3 {
 				b = in[2]
 			}
-			return conv2dTensor(in[0], in[1], b, cp.opt, cp.cache)
+			return conv2dTensor(in[0], in[1], b, cp.opt)
 		},
 		JVP: func(c *Call, t []*Var) *Var {
 			o := c.Params.(convParams).opt
@@ -171,7 +139,7 @@ func init() {
 			cp := c.Params.(convParams)
 			x, w := c.In[0], c.In[1]
 			gx := Conv2dInputGrad(g, w, x.Shape(), cp.opt)
-			gw := Apply(conv2dWeightGradPrim, convParams{cp.opt, slices.Clone(w.Shape()), cp.cache}, x, g)
+			gw := Conv2dWeightGrad(x, g, w.Shape(), cp.opt)
 			if len(c.In) == 3 {
 				// the spatial axes first: a reduction over trailing axes needs
 				// no transposition
@@ -215,7 +183,7 @@ func init() {
 		Name: "conv2d_weight_grad",
 		Eval: func(in []*tensor.Tensor, p any) *tensor.Tensor {
 			cp := p.(convParams)
-			return conv2dWeightGradTensor(in[0], in[1], cp.shape, cp.opt, cp.cache)
+			return conv2dWeightGradTensor(in[0], in[1], cp.shape, cp.opt)
 		},
 		// W(x, g) is bilinear
 		JVP: func(c *Call, t []*Var) *Var {
@@ -266,11 +234,7 @@ func conv2d(op string, x, w, b *Var, o Conv2dOptions) *Var {
 		}
 		in = append(in, b)
 	}
-	var cache *colsCache
-	if x.tr != nil || w.tr != nil {
-		cache = &colsCache{}
-	}
-	return Apply(conv2dPrim, convParams{opt: o, cache: cache}, in...)
+	return Apply(conv2dPrim, convParams{opt: o}, in...)
 }
 
 // Conv2dInputGrad returns the derivative of Conv2d with respect to its
@@ -308,9 +272,8 @@ func Conv2dWeightGrad(x, g *Var, wShape []int, o Conv2dOptions) *Var {
 
 // ---- tensor kernels ----
 
-// conv2dTensor evaluates the convolution; with a cache it leaves the
-// columns there for the weight gradient.
-func conv2dTensor(x, w, b *tensor.Tensor, o Conv2dOptions, cache *colsCache) *tensor.Tensor {
+// conv2dTensor evaluates the convolution, with bias b unless nil.
+func conv2dTensor(x, w, b *tensor.Tensor, o Conv2dOptions) *tensor.Tensor {
 	g := newConvGeom("conv2d", x.Shape(), w.Shape(), o)
 	if x.DType() == tensor.Float64 {
 		out := make([]float64, g.n*g.o*g.p())
@@ -318,8 +281,7 @@ func conv2dTensor(x, w, b *tensor.Tensor, o Conv2dOptions, cache *colsCache) *te
 		if b != nil {
 			bias = b.Data64()
 		}
-		cols := convForward(x.Data64(), w.Data64(), bias, g, out)
-		keepCols(cache, x, cols)
+		convForward(x.Data64(), w.Data64(), bias, g, out)
 		return tensor.Wrap64(out, g.n, g.o, g.oh, g.ow)
 	}
 	out := make([]float32, g.n*g.o*g.p())
@@ -327,17 +289,8 @@ func conv2dTensor(x, w, b *tensor.Tensor, o Conv2dOptions, cache *colsCache) *te
 	if b != nil {
 		bias = b.Data32()
 	}
-	cols := convForward(x.Data32(), w.Data32(), bias, g, out)
-	keepCols(cache, x, cols)
+	convForward(x.Data32(), w.Data32(), bias, g, out)
 	return wrap32(x.DType(), out, g.n, g.o, g.oh, g.ow)
-}
-
-func keepCols[T float32 | float64](cache *colsCache, x *tensor.Tensor, cols []T) {
-	if cache == nil {
-		putScratch(cols)
-		return
-	}
-	cache.put(x, cols)
 }
 
 // wrap32 wraps float32 results as dtype d, rounding 16-bit dtypes.
@@ -361,103 +314,107 @@ func conv2dInputGradTensor(gt, w *tensor.Tensor, inShape []int, o Conv2dOptions)
 	return wrap32(gt.DType(), dx, inShape...)
 }
 
-func conv2dWeightGradTensor(x, gt *tensor.Tensor, wShape []int, o Conv2dOptions, cache *colsCache) *tensor.Tensor {
+func conv2dWeightGradTensor(x, gt *tensor.Tensor, wShape []int, o Conv2dOptions) *tensor.Tensor {
 	g := newConvGeom("conv2d_weight_grad", x.Shape(), wShape, o)
-	cached := cache.take(x)
 	if x.DType() == tensor.Float64 {
 		dw := make([]float64, g.o*g.ckk())
-		cols, _ := cached.([]float64)
-		convWeightGrad(x.Data64(), gt.Data64(), g, cols, dw)
+		convWeightGrad(x.Data64(), gt.Data64(), g, dw)
 		return tensor.Wrap64(dw, wShape...)
 	}
 	dw := make([]float32, g.o*g.ckk())
-	cols, _ := cached.([]float32)
-	convWeightGrad(x.Data32(), gt.Data32(), g, cols, dw)
+	convWeightGrad(x.Data32(), gt.Data32(), g, dw)
 	return wrap32(x.DType(), dw, wShape...)
 }
 
-// convForward computes out [N, O, P] = W·cols (+ bias per channel) and
-// returns the columns (from the scratch pool; the caller keeps or returns
-// them).
-func convForward[T float32 | float64](x, w, bias []T, g convGeom, out []T) []T {
-	np, ckk, p := g.np(), g.ckk(), g.p()
-	cols := getScratch[T](ckk * np)
-	im2col(x, g, cols)
-	if g.n == 1 {
-		gemmT(false, false, g.o, np, ckk, w, ckk, cols, np, 0, out, np)
-		if bias != nil {
-			for o := 0; o < g.o; o++ {
-				row, b := out[o*p:][:p], bias[o]
-				for i := range row {
-					row[i] += b
+// The kernels work sample by sample: the columns matrix of one sample
+// ([C·KH·KW, P], P = OH·OW) stays in cache between its construction and the
+// product that consumes it, and the products write the NCHW output (or read
+// the NCHW cotangent) in place. Samples are shared among up to
+// kernels.Threads() goroutines in contiguous ranges.
+
+// sampleRanges calls f(lo, hi) on contiguous ranges of the n samples, one
+// per goroutine.
+func sampleRanges(n int, f func(lo, hi int)) {
+	t := max(1, min(kernels.Threads(), n))
+	parallelFor(t, func(i int) { f(i*n/t, (i+1)*n/t) })
+}
+
+// convForward computes out [N, O, P] = W·cols(x) (+ bias per channel).
+func convForward[T float32 | float64](x, w, bias []T, g convGeom, out []T) {
+	ckk, p, chw := g.ckk(), g.p(), g.c*g.h*g.w
+	sampleRanges(g.n, func(lo, hi int) {
+		cols := getScratch[T](ckk * p)
+		for n := lo; n < hi; n++ {
+			im2col(x[n*chw:][:chw], g, cols)
+			y := out[n*g.o*p:][:g.o*p]
+			gemmT(false, false, g.o, p, ckk, w, ckk, cols, p, 0, y, p)
+			if bias != nil {
+				for o := 0; o < g.o; o++ {
+					row, b := y[o*p:][:p], bias[o]
+					for i := range row {
+						row[i] += b
+					}
 				}
 			}
 		}
-		return cols
-	}
-	tmp := getScratch[T](g.o * np)
-	gemmT(false, false, g.o, np, ckk, w, ckk, cols, np, 0, tmp, np)
-	// [O, N, P] → [N, O, P], adding the bias on the way
-	parallelFor(g.o, func(o int) {
-		for n := 0; n < g.n; n++ {
-			dst, src := out[(n*g.o+o)*p:][:p], tmp[o*np+n*p:][:p]
-			if bias == nil {
-				copy(dst, src)
-				continue
-			}
-			b := bias[o]
-			for i, v := range src {
-				dst[i] = v + b
-			}
-		}
+		putScratch(cols)
 	})
-	putScratch(tmp)
-	return cols
 }
 
-// toONP returns the cotangent [N, O, P] as [O, N·P] (a scratch buffer, or
-// gt itself when N = 1) and whether it is scratch.
-func toONP[T float32 | float64](gt []T, g convGeom) ([]T, bool) {
-	if g.n == 1 {
-		return gt, false
+// convInputGrad accumulates col2im(Wᵀ·G[n]) into dx (zeroed by the caller)
+// sample by sample.
+func convInputGrad[T float32 | float64](gt, w []T, g convGeom, dx []T) {
+	ckk, p, chw := g.ckk(), g.p(), g.c*g.h*g.w
+	sampleRanges(g.n, func(lo, hi int) {
+		dcols := getScratch[T](ckk * p)
+		for n := lo; n < hi; n++ {
+			gemmT(true, false, ckk, p, g.o, w, ckk, gt[n*g.o*p:][:g.o*p], p, 0, dcols, p)
+			col2im(dcols, g, dx[n*chw:][:chw])
+		}
+		putScratch(dcols)
+	})
+}
+
+// weightGradGroup is the number of samples whose weight gradients are
+// summed into one partial sum; the partial sums are then added in order,
+// so the result does not depend on the number of threads.
+const weightGradGroup = 8
+
+// convWeightGrad computes dw = Σₙ G[n]·cols(x[n])ᵀ.
+func convWeightGrad[T float32 | float64](x, gt []T, g convGeom, dw []T) {
+	ckk, p, chw := g.ckk(), g.p(), g.c*g.h*g.w
+	ng := (g.n + weightGradGroup - 1) / weightGradGroup
+	if ng <= 1 {
+		cols := getScratch[T](ckk * p)
+		clear(dw)
+		for n := 0; n < g.n; n++ {
+			im2col(x[n*chw:][:chw], g, cols)
+			gemmT(false, true, g.o, ckk, p, gt[n*g.o*p:][:g.o*p], p, cols, p, 1, dw, ckk)
+		}
+		putScratch(cols)
+		return
 	}
-	np, p := g.np(), g.p()
-	g2 := getScratch[T](g.o * np)
-	for n := 0; n < g.n; n++ {
-		for o := 0; o < g.o; o++ {
-			copy(g2[o*np+n*p:][:p], gt[(n*g.o+o)*p:][:p])
+	size := g.o * ckk
+	part := getScratch[T](ng * size)
+	clear(part)
+	sampleRanges(ng, func(lo, hi int) {
+		cols := getScratch[T](ckk * p)
+		for k := lo; k < hi; k++ {
+			acc := part[k*size:][:size]
+			for n := k * weightGradGroup; n < min((k+1)*weightGradGroup, g.n); n++ {
+				im2col(x[n*chw:][:chw], g, cols)
+				gemmT(false, true, g.o, ckk, p, gt[n*g.o*p:][:g.o*p], p, cols, p, 1, acc, ckk)
+			}
+		}
+		putScratch(cols)
+	})
+	copy(dw, part[:size])
+	for k := 1; k < ng; k++ {
+		for i, v := range part[k*size:][:size] {
+			dw[i] += v
 		}
 	}
-	return g2, true
-}
-
-// convInputGrad accumulates col2im(Wᵀ·G) into dx (zeroed by the caller).
-func convInputGrad[T float32 | float64](gt, w []T, g convGeom, dx []T) {
-	np, ckk := g.np(), g.ckk()
-	g2, scratch := toONP(gt, g)
-	dcols := getScratch[T](ckk * np)
-	gemmT(true, false, ckk, np, g.o, w, ckk, g2, np, 0, dcols, np)
-	if scratch {
-		putScratch(g2)
-	}
-	col2im(dcols, g, dx)
-	putScratch(dcols)
-}
-
-// convWeightGrad computes dw = G·colsᵀ, building the columns unless given
-// (given columns are returned to the scratch pool).
-func convWeightGrad[T float32 | float64](x, gt []T, g convGeom, cols []T, dw []T) {
-	np, ckk := g.np(), g.ckk()
-	if cols == nil {
-		cols = getScratch[T](ckk * np)
-		im2col(x, g, cols)
-	}
-	g2, scratch := toONP(gt, g)
-	gemmT(false, true, g.o, ckk, np, g2, np, cols, np, 0, dw, ckk)
-	if scratch {
-		putScratch(g2)
-	}
-	putScratch(cols)
+	putScratch(part)
 }
 
 // outRange returns the output columns [lo, hi) whose input column
@@ -474,74 +431,65 @@ func outRange(off, s, w, ow int) (lo, hi int) {
 	return lo, hi
 }
 
-// im2col fills cols [C·KH·KW, N·OH·OW] from x [N, C, H, W].
+// im2col fills cols [C·KH·KW, OH·OW] from one sample x [C, H, W].
 func im2col[T float32 | float64](x []T, g convGeom, cols []T) {
-	np, p, hw := g.np(), g.p(), g.h*g.w
-	parallelFor(g.ckk(), func(r int) {
+	p, hw := g.p(), g.h*g.w
+	for r := 0; r < g.ckk(); r++ {
 		c, i, j := r/(g.kh*g.kw), r/g.kw%g.kh, r%g.kw
-		row := cols[r*np:][:np]
+		xc := x[c*hw:][:hw]
+		dst := cols[r*p:][:p]
 		off := j*g.dw - g.pw
 		lo, hi := outRange(off, g.sw, g.w, g.ow)
-		for n := 0; n < g.n; n++ {
-			xc := x[(n*g.c+c)*hw:][:hw]
-			dst := row[n*p:][:p]
-			for oy := 0; oy < g.oh; oy++ {
-				d := dst[oy*g.ow:][:g.ow]
-				iy := oy*g.sh - g.ph + i*g.dh
-				if iy < 0 || iy >= g.h {
-					clear(d)
-					continue
-				}
-				xr := xc[iy*g.w:][:g.w]
-				clear(d[:lo])
-				clear(d[hi:])
-				if g.sw == 1 {
-					copy(d[lo:hi], xr[lo+off:hi+off])
-				} else {
-					for ox := lo; ox < hi; ox++ {
-						d[ox] = xr[ox*g.sw+off]
-					}
+		for oy := 0; oy < g.oh; oy++ {
+			d := dst[oy*g.ow:][:g.ow]
+			iy := oy*g.sh - g.ph + i*g.dh
+			if iy < 0 || iy >= g.h {
+				clear(d)
+				continue
+			}
+			xr := xc[iy*g.w:][:g.w]
+			clear(d[:lo])
+			clear(d[hi:])
+			if g.sw == 1 {
+				copy(d[lo:hi], xr[lo+off:hi+off])
+			} else {
+				for ox := lo; ox < hi; ox++ {
+					d[ox] = xr[ox*g.sw+off]
 				}
 			}
 		}
-	})
+	}
 }
 
-// col2im adds cols [C·KH·KW, N·OH·OW] into dx [N, C, H, W]: the adjoint of
-// im2col.
+// col2im adds cols [C·KH·KW, OH·OW] into one sample dx [C, H, W]: the
+// adjoint of im2col.
 func col2im[T float32 | float64](cols []T, g convGeom, dx []T) {
-	np, p, hw := g.np(), g.p(), g.h*g.w
-	parallelFor(g.c, func(c int) {
-		for i := 0; i < g.kh; i++ {
-			for j := 0; j < g.kw; j++ {
-				row := cols[((c*g.kh+i)*g.kw+j)*np:][:np]
-				off := j*g.dw - g.pw
-				lo, hi := outRange(off, g.sw, g.w, g.ow)
-				for n := 0; n < g.n; n++ {
-					xc := dx[(n*g.c+c)*hw:][:hw]
-					src := row[n*p:][:p]
-					for oy := 0; oy < g.oh; oy++ {
-						iy := oy*g.sh - g.ph + i*g.dh
-						if iy < 0 || iy >= g.h {
-							continue
-						}
-						s := src[oy*g.ow:][:g.ow]
-						xr := xc[iy*g.w:][:g.w]
-						if g.sw == 1 {
-							xs := xr[lo+off : hi+off]
-							for k, v := range s[lo:hi] {
-								xs[k] += v
-							}
-						} else {
-							for ox := lo; ox < hi; ox++ {
-								xr[ox*g.sw+off] += s[ox]
-							}
-						}
-					}
+	p, hw := g.p(), g.h*g.w
+	for r := 0; r < g.ckk(); r++ {
+		c, i, j := r/(g.kh*g.kw), r/g.kw%g.kh, r%g.kw
+		xc := dx[c*hw:][:hw]
+		src := cols[r*p:][:p]
+		off := j*g.dw - g.pw
+		lo, hi := outRange(off, g.sw, g.w, g.ow)
+		for oy := 0; oy < g.oh; oy++ {
+			iy := oy*g.sh - g.ph + i*g.dh
+			if iy < 0 || iy >= g.h {
+				continue
+			}
+			s := src[oy*g.ow:][:g.ow]
+			xr := xc[iy*g.w:][:g.w]
+			if g.sw == 1 {
+				xs := xr[lo+off : hi+off]
+				for k, v := range s[lo:hi] {
+					xs[k] += v
+				}
+			} else {
+				for ox := lo; ox < hi; ox++ {
+					xr[ox*g.sw+off] += s[ox]
 				}
 			}
 		}
-	})
+	}
 }
 
 // gemmT is C = op(A)·op(B) + beta·C in T.

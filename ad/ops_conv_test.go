@@ -7,6 +7,7 @@ import (
 
 	"github.com/gradus-ml/gradus/ad"
 	"github.com/gradus-ml/gradus/ad/check"
+	"github.com/gradus-ml/gradus/internal/kernels"
 	"github.com/gradus-ml/gradus/tensor"
 )
 
@@ -62,6 +63,8 @@ var convCases = []struct {
 	{"mixed", []int{1, 2, 9, 6}, []int{2, 2, 2, 3}, ad.Conv2dOptions{Stride: [2]int{3, 1}, Padding: [2]int{2, 0}, Dilation: [2]int{1, 2}}},
 	{"1x1_stride2", []int{3, 4, 5, 5}, []int{2, 4, 1, 1}, ad.Conv2dOptions{Stride: [2]int{2, 2}}},
 	{"pad_exceeds", []int{1, 1, 2, 2}, []int{1, 1, 3, 3}, ad.Conv2dOptions{Padding: [2]int{2, 2}, Stride: [2]int{2, 1}}},
+	// more samples than one weight-gradient group (8)
+	{"batch19", []int{19, 2, 4, 3}, []int{3, 2, 2, 2}, ad.Conv2dOptions{Padding: [2]int{1, 0}}},
 }
 
 func TestConv2dMatchesDirectLoops(t *testing.T) {
@@ -207,5 +210,24 @@ func TestConv2dPanics(t *testing.T) {
 			}()
 			f()
 		}()
+	}
+}
+
+// The three kernels give bit-identical results for any number of threads.
+func TestConv2dThreadIndependent(t *testing.T) {
+	g := tensor.NewRNG(16)
+	c := convCases[len(convCases)-1]
+	x, w := g.Normal(tensor.Float32, c.xs...), g.Normal(tensor.Float32, c.ws...)
+	run := func(threads int) []*tensor.Tensor {
+		defer kernels.SetThreads(kernels.SetThreads(threads))
+		y := ad.Conv2d(ad.Const(x), ad.Const(w), c.opt).Value()
+		ix := ad.Conv2dInputGrad(ad.Const(y), ad.Const(w), c.xs, c.opt).Value()
+		wg := ad.Conv2dWeightGrad(ad.Const(x), ad.Const(y), c.ws, c.opt).Value()
+		return []*tensor.Tensor{y, ix, wg}
+	}
+	one, two, three := run(1), run(2), run(3)
+	for i := range one {
+		assertClose(t, fmt.Sprintf("output %d, 2 threads", i), two[i], one[i].AsType(tensor.Float64), 0)
+		assertClose(t, fmt.Sprintf("output %d, 3 threads", i), three[i], one[i].AsType(tensor.Float64), 0)
 	}
 }
