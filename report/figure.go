@@ -1,0 +1,253 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"image/color"
+	"math"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgsvg"
+)
+
+// Line is one curve of a Figure: y against x, drawn as a line (and, with
+// Points, a marker at every point). Points whose coordinates are not finite,
+// or not positive on a log axis, are left out of the drawing (not of the
+// data).
+type Line struct {
+	Label  string    `json:"label"`
+	X      []float64 `json:"x"`
+	Y      []float64 `json:"y"`
+	Dashed bool      `json:"dashed,omitempty"`
+	Points bool      `json:"points,omitempty"`
+	// NoLine draws the markers only.
+	NoLine bool `json:"no_line,omitempty"`
+}
+
+// Figure is a line plot: a title, axis labels, linear or logarithmic axes and
+// its curves. Name is the base name of its files (Name.png, Name.svg).
+type Figure struct {
+	Name   string `json:"name"`
+	Title  string `json:"title"`
+	XLabel string `json:"xlabel"`
+	YLabel string `json:"ylabel"`
+	LogX   bool   `json:"logx,omitempty"`
+	LogY   bool   `json:"logy,omitempty"`
+	Lines  []Line `json:"lines"`
+	// Caption is a sentence shown under the figure in the HTML page.
+	Caption string `json:"caption,omitempty"`
+	// LegendLeft and LegendBottom move the legend from the top right.
+	LegendLeft, LegendBottom bool `json:"-"`
+}
+
+// Figure sizes in inches and the PNG resolution.
+const (
+	figWidth  = 7.0
+	figHeight = 4.4
+	pngDPI    = 110
+)
+
+// Plot builds the gonum plot of f.
+func (f *Figure) Plot() (*plot.Plot, error) {
+	p := plot.New()
+	p.Title.Text = f.Title
+	p.Title.TextStyle.Font.Size = vg.Points(13)
+	p.X.Label.Text = f.XLabel
+	p.Y.Label.Text = f.YLabel
+	p.X.Label.TextStyle.Font.Size = vg.Points(12)
+	p.Y.Label.TextStyle.Font.Size = vg.Points(12)
+	p.X.Tick.Label.Font.Size = vg.Points(10)
+	p.Y.Tick.Label.Font.Size = vg.Points(10)
+	p.Legend.TextStyle.Font.Size = vg.Points(10)
+	p.Legend.Top = !f.LegendBottom
+	p.Legend.Left = f.LegendLeft
+	p.Legend.XOffs = vg.Points(-4)
+	if f.LegendLeft {
+		p.Legend.XOffs = vg.Points(4)
+	}
+	p.Legend.ThumbnailWidth = vg.Points(22)
+	p.Add(plotter.NewGrid())
+	if f.LogX {
+		p.X.Scale = plot.LogScale{}
+		p.X.Tick.Marker = logTicks{}
+	}
+	if f.LogY {
+		p.Y.Scale = plot.LogScale{}
+		p.Y.Tick.Marker = logTicks{}
+	}
+	drawn := 0
+	for i, l := range f.Lines {
+		if len(l.X) != len(l.Y) {
+			return nil, fmt.Errorf("report: figure %q, line %q: %d x values but %d y values", f.Name, l.Label, len(l.X), len(l.Y))
+		}
+		pts := make(plotter.XYs, 0, len(l.X))
+		for j := range l.X {
+			x, y := l.X[j], l.Y[j]
+			if math.IsNaN(x) || math.IsInf(x, 0) || math.IsNaN(y) || math.IsInf(y, 0) {
+				continue
+			}
+			if (f.LogX && x <= 0) || (f.LogY && y <= 0) {
+				continue
+			}
+			pts = append(pts, plotter.XY{X: x, Y: y})
+		}
+		if len(pts) == 0 {
+			continue
+		}
+		drawn++
+		c := lineColor(i)
+		var thumbs []plot.Thumbnailer
+		if !l.NoLine {
+			ln, err := plotter.NewLine(pts)
+			if err != nil {
+				return nil, err
+			}
+			ln.Color = c
+			ln.Width = vg.Points(1.8)
+			if l.Dashed {
+				ln.Dashes = []vg.Length{vg.Points(6), vg.Points(3)}
+			}
+			p.Add(ln)
+			thumbs = append(thumbs, ln)
+		}
+		if l.Points || l.NoLine {
+			sc, err := plotter.NewScatter(pts)
+			if err != nil {
+				return nil, err
+			}
+			sc.Color = c
+			sc.Shape = plotutil.Shape(i)
+			sc.Radius = vg.Points(3)
+			p.Add(sc)
+			thumbs = append(thumbs, sc)
+		}
+		if l.Label != "" {
+			p.Legend.Add(l.Label, thumbs...)
+		}
+	}
+	if drawn == 0 {
+		return nil, fmt.Errorf("report: figure %q has no drawable point", f.Name)
+	}
+	if f.LogY {
+		padLog(&p.Y.Min, &p.Y.Max)
+	}
+	if f.LogX {
+		padLog(&p.X.Min, &p.X.Max)
+	}
+	return p, nil
+}
+
+// padLog widens a log axis whose range is under a decade so that at least
+// one labelled tick shows.
+func padLog(lo, hi *float64) {
+	if *lo <= 0 || *hi <= 0 {
+		return
+	}
+	if math.Floor(math.Log10(*lo)) == math.Floor(math.Log10(*hi)) {
+		*lo = math.Pow(10, math.Floor(math.Log10(*lo)))
+		*hi = math.Pow(10, math.Ceil(math.Log10(*hi)+1e-12))
+	}
+}
+
+// palette: distinguishable colours (Okabe-Ito, readable by colour-blind
+// readers), then plotutil's.
+var figPalette = []color.Color{
+	color.RGBA{0, 114, 178, 255},   // blue
+	color.RGBA{213, 94, 0, 255},    // vermillion
+	color.RGBA{0, 158, 115, 255},   // green
+	color.RGBA{204, 121, 167, 255}, // purple
+	color.RGBA{230, 159, 0, 255},   // orange
+	color.RGBA{86, 180, 233, 255},  // sky blue
+	color.RGBA{0, 0, 0, 255},       // black
+	color.RGBA{160, 140, 0, 255},   // olive
+}
+
+func lineColor(i int) color.Color {
+	if i < len(figPalette) {
+		return figPalette[i]
+	}
+	return plotutil.Color(i)
+}
+
+// logTicks labels the powers of ten of a log axis as 1e-k (every decade
+// when there are few, every few decades otherwise) with unlabelled minor
+// ticks.
+type logTicks struct{}
+
+func (logTicks) Ticks(min, max float64) []plot.Tick {
+	if min <= 0 || max <= 0 || !(max > min) {
+		return nil
+	}
+	lo, hi := int(math.Floor(math.Log10(min))), int(math.Ceil(math.Log10(max)))
+	step := 1
+	for (hi-lo)/step > 8 {
+		step++
+	}
+	var ticks []plot.Tick
+	for e := lo; e <= hi; e++ {
+		v := math.Pow(10, float64(e))
+		if (e-lo)%step == 0 && v >= min*(1-1e-9) && v <= max*(1+1e-9) {
+			ticks = append(ticks, plot.Tick{Value: v, Label: powLabel(e)})
+		} else if v >= min && v <= max {
+			ticks = append(ticks, plot.Tick{Value: v})
+		}
+		if step == 1 && hi-lo <= 3 {
+			for m := 2; m <= 9; m++ {
+				w := float64(m) * v
+				if w >= min && w <= max {
+					lbl := ""
+					if hi-lo <= 1 && (m == 2 || m == 5) {
+						lbl = fmt.Sprintf("%g", w)
+					}
+					ticks = append(ticks, plot.Tick{Value: w, Label: lbl})
+				}
+			}
+		}
+	}
+	return ticks
+}
+
+func powLabel(e int) string {
+	switch {
+	case e >= 0 && e <= 4:
+		return fmt.Sprintf("%g", math.Pow(10, float64(e)))
+	case e == -1:
+		return "0.1"
+	case e == -2:
+		return "0.01"
+	}
+	return fmt.Sprintf("1e%d", e)
+}
+
+// Encode renders f as "png" (at 110 dpi) or "svg".
+func (f *Figure) Encode(format string) ([]byte, error) {
+	p, err := f.Plot()
+	if err != nil {
+		return nil, err
+	}
+	w, h := vg.Length(figWidth)*vg.Inch, vg.Length(figHeight)*vg.Inch
+	var buf bytes.Buffer
+	switch strings.ToLower(format) {
+	case "png":
+		c := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(pngDPI), vgimg.UseBackgroundColor(color.White))
+		p.Draw(draw.New(c))
+		if _, err := (vgimg.PngCanvas{Canvas: c}).WriteTo(&buf); err != nil {
+			return nil, fmt.Errorf("report: figure %q: %w", f.Name, err)
+		}
+	case "svg":
+		c := vgsvg.New(w, h)
+		p.Draw(draw.New(c))
+		if _, err := c.WriteTo(&buf); err != nil {
+			return nil, fmt.Errorf("report: figure %q: %w", f.Name, err)
+		}
+	default:
+		return nil, fmt.Errorf("report: unknown figure format %q (want png or svg)", format)
+	}
+	return buf.Bytes(), nil
+}

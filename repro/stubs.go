@@ -1,0 +1,45 @@
+package repro
+
+import (
+	"context"
+	"errors"
+)
+
+var errTodo = errors.New("not implemented yet")
+
+func innapropExperiment() Experiment {
+	return Experiment{ID: "innaprop", Title: "innaprop", Setup: func(Scale) string { return "" }, run: func(context.Context, *Config, *Result) error { return errTodo }}
+}
+
+func sgdDerivativesExperiment() Experiment {
+	return Experiment{ID: "sgd-derivatives", Title: "sgd-derivatives", Setup: func(Scale) string { return "" }, run: func(context.Context, *Config, *Result) error { return errTodo }}
+}
+
+func oneStepExperiment() Experiment {
+	return Experiment{ID: "one-step", Title: "one-step", Setup: func(Scale) string { return "" }, run: func(context.Context, *Config, *Result) error { return errTodo }}
+}
+
+func monotoneInclusionExperiment() Experiment {
+	return Experiment{ID: "monotone-inclusion", Title: "monotone-inclusion", Setup: func(Scale) string { return "" }, run: func(context.Context, *Config, *Result) error { return errTodo }}
+}
+
+func sinkhornExperiment() Experiment {
+	return Experiment{ID: "sinkhorn", Title: "sinkhorn", Setup: func(Scale) string { return "" }, run: func(context.Context, *Config, *Result) error { return errTodo }}
+}
+
+func adComplexityExperiment() Experiment {
+	return Experiment{ID: "ad-complexity", Title: "ad-complexity", Setup: func(Scale) string { return "" }, run: func(context.Context, *Config, *Result) error { return errTodo }}
+}
+
+func piggybackExperiment() Experiment {
+	return Experiment{ID: "piggyback", Title: "piggyback", Setup: func(Scale) string { return "" }, run: func(context.Context, *Config, *Result) error { return errTodo }}
+}
+
+func odeFlowsExperiment() Experiment {
+	return Experiment{ID: "ode-flows", Title: "ode-flows", Setup: func(Scale) string { return "" }, run: func(context.Context, *Config, *Result) error { return errTodo }}
+}
+
+func reluPrimeExperiment() Experiment {
+	return Experiment{ID: "relu-prime", Title: "relu-prime", Setup: func(Scale) string { return "" }, run: func(context.Context, *Config, *Result) error { return errTodo }}
+}
+

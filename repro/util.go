@@ -1,0 +1,128 @@
+package repro
+
+import (
+	"math"
+	"sort"
+
+	"github.com/gradus-ml/gradus/ad"
+	"github.com/gradus-ml/gradus/tensor"
+)
+
+// fitSlope returns the least-squares slope of ys against xs.
+func fitSlope(xs, ys []float64) float64 {
+	n := float64(len(xs))
+	if len(xs) < 2 {
+		return math.NaN()
+	}
+	var mx, my float64
+	for i := range xs {
+		mx += xs[i]
+		my += ys[i]
+	}
+	mx /= n
+	my /= n
+	var sxy, sxx float64
+	for i := range xs {
+		sxy += (xs[i] - mx) * (ys[i] - my)
+		sxx += (xs[i] - mx) * (xs[i] - mx)
+	}
+	return sxy / sxx
+}
+
+// logLogSlope fits log y against log x over the points with x in [lo, hi]
+// and y > 0.
+func logLogSlope(x, y []float64, lo, hi float64) float64 {
+	var lx, ly []float64
+	for i := range x {
+		if x[i] >= lo && x[i] <= hi && y[i] > 0 && x[i] > 0 {
+			lx = append(lx, math.Log(x[i]))
+			ly = append(ly, math.Log(y[i]))
+		}
+	}
+	return fitSlope(lx, ly)
+}
+
+// semiLogSlope fits ln y against x over the points with x in [lo, hi] and
+// y > 0 (the per-iteration log rate of a linearly converging sequence).
+func semiLogSlope(x, y []float64, lo, hi float64) float64 {
+	var lx, ly []float64
+	for i := range x {
+		if x[i] >= lo && x[i] <= hi && y[i] > 0 {
+			lx = append(lx, x[i])
+			ly = append(ly, math.Log(y[i]))
+		}
+	}
+	return fitSlope(lx, ly)
+}
+
+// logInts returns about n integers log-spaced in [lo, hi], sorted and
+// unique.
+func logInts(lo, hi, n int) []int {
+	seen := map[int]bool{}
+	var out []int
+	for i := 0; i < n; i++ {
+		t := float64(i) / float64(max(n-1, 1))
+		v := int(math.Round(math.Exp(math.Log(float64(lo)) + t*(math.Log(float64(hi))-math.Log(float64(lo))))))
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	sort.Ints(out)
+	return out
+}
+
+func floats(xs []int) []float64 {
+	out := make([]float64, len(xs))
+	for i, x := range xs {
+		out[i] = float64(x)
+	}
+	return out
+}
+
+func norm2(v []float64) float64 {
+	var s float64
+	for _, x := range v {
+		s += x * x
+	}
+	return math.Sqrt(s)
+}
+
+func diffNorm(a, b []float64) float64 {
+	var s float64
+	for i := range a {
+		d := a[i] - b[i]
+		s += d * d
+	}
+	return math.Sqrt(s)
+}
+
+func maxAbsDiff(a, b []float64) float64 {
+	var d float64
+	for i := range a {
+		d = math.Max(d, math.Abs(a[i]-b[i]))
+	}
+	return d
+}
+
+func vec(v []float64) *ad.Var { return ad.Const(tensor.FromFloat64s(tensor.Float64, v)) }
+
+func mat(v []float64, r, c int) *ad.Var {
+	return ad.Const(tensor.FromFloat64s(tensor.Float64, v, r, c))
+}
+
+func scalar(v float64) *ad.Var { return ad.Scalar(tensor.Float64, v) }
+
+func f64(v *ad.Var) []float64 { return v.Value().Float64s() }
+
+// normals returns n standard normal draws from rng.
+func normals(rng *tensor.RNG, n int) []float64 {
+	out := make([]float64, n)
+	for i := range out {
+		out[i] = rng.NormFloat64()
+	}
+	return out
+}
+
+// within reports lo ≤ v ≤ hi.
+func within(v, lo, hi float64) bool { return v >= lo && v <= hi }
