@@ -1,6 +1,7 @@
 package prox_test
 
 import (
+	"fmt"
 	"math"
 	"testing"
 
@@ -155,6 +156,40 @@ func TestSortTiesAwayFromThreshold(t *testing.T) {
 			} else if matDiff(j, first) != 0 {
 				t.Fatalf("%s: tie rule %v changes the Jacobian", name, tie)
 			}
+		}
+	}
+}
+
+// Policies belong to each differentiation: goroutines differentiating the
+// same operator at the same kink under different choices do not interfere.
+func TestPoliciesConcurrent(t *testing.T) {
+	x := vec([]float64{2, 1, 1, 0})
+	v := vec([]float64{0, 1, 1, 0})
+	f := un(func(x *ad.Var) *ad.Var { return prox.ProjSimplex(x, 1) })
+	want := map[ad.TieRule][]float64{
+		ad.TieFirst: {0, 0, 0, 0},
+		ad.TieLast:  {-2.0 / 3, 1.0 / 3, 1.0 / 3, 0},
+	}
+	errs := make(chan error, 8)
+	for k := range 8 {
+		tie := []ad.TieRule{ad.TieFirst, ad.TieLast}[k%2]
+		go func() {
+			for range 50 {
+				_, tan, err := ad.JVP(f, []*ad.Var{ad.Const(x)}, []*ad.Var{ad.Const(v)}, &ad.Options{Policy: ad.Policy{SortTie: tie}})
+				if err == nil && maxDiff(tan.Value().Float64s(), want[tie]) > 1e-15 {
+					err = fmt.Errorf("%v: %v, want %v", tie, tan.Value().Float64s(), want[tie])
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
 		}
 	}
 }
