@@ -61,8 +61,9 @@ type Policy struct {
 	// box) at a point exactly on a bound, in [0, 1]. Default 0, consistent
 	// with ReLU0 (PyTorch uses 1).
 	Clamp float64
-	// Hinge0 is the weight of the active branch of hinge(x) = max(0, 1 − x)
-	// at x = 1, in [0, 1]: the derivative there is −Hinge0. Default 0.
+	// Hinge0 is the weight of the sloped piece at a hinge breakpoint, in
+	// [0, 1]: hinge(x) = max(0, 1 − x) has derivative −Hinge0 at x = 1, and
+	// prox.Hinge uses it at both of its breakpoints. Default 0.
 	Hinge0 float64
 	// SoftThreshold0 is the derivative of soft-thresholding at |x| = λ, in
 	// [0, 1]. Default 0.
@@ -73,8 +74,10 @@ type Policy struct {
 	// PoolTie picks the winner of a max-pooling window with ties. Default
 	// TieFirst (PyTorch).
 	PoolTie TieRule
-	// SortTie orders tied entries in sort-based operators (projections onto
-	// the simplex and the l1 ball). Default TieFirst.
+	// SortTie decides entries exactly at the threshold of sort-based
+	// projections (simplex, l1 ball): TieFirst (default) leaves them out of
+	// the support (the smallest support), TieLast puts them in (the largest),
+	// TieSplit averages the two Jacobians.
 	SortTie TieRule
 }
 
