@@ -417,78 +417,25 @@ func convWeightGrad[T float32 | float64](x, gt []T, g convGeom, dw []T) {
 	putScratch(part)
 }
 
-// outRange returns the output columns [lo, hi) whose input column
-// ox·s + off lies in [0, w).
-func outRange(off, s, w, ow int) (lo, hi int) {
-	if off < 0 {
-		lo = (-off + s - 1) / s
-	}
-	if w-off > 0 {
-		hi = (w - off + s - 1) / s
-	}
-	hi = min(hi, ow)
-	lo = min(lo, hi)
-	return lo, hi
-}
-
-// im2col fills cols [C·KH·KW, OH·OW] from one sample x [C, H, W].
+// im2col fills cols [C·KH·KW, OH·OW] from one sample x [C, H, W]
+// (kernels.Im2Col).
 func im2col[T float32 | float64](x []T, g convGeom, cols []T) {
-	p, hw := g.p(), g.h*g.w
-	for r := 0; r < g.ckk(); r++ {
-		c, i, j := r/(g.kh*g.kw), r/g.kw%g.kh, r%g.kw
-		xc := x[c*hw:][:hw]
-		dst := cols[r*p:][:p]
-		off := j*g.dw - g.pw
-		lo, hi := outRange(off, g.sw, g.w, g.ow)
-		for oy := 0; oy < g.oh; oy++ {
-			d := dst[oy*g.ow:][:g.ow]
-			iy := oy*g.sh - g.ph + i*g.dh
-			if iy < 0 || iy >= g.h {
-				clear(d)
-				continue
-			}
-			xr := xc[iy*g.w:][:g.w]
-			clear(d[:lo])
-			clear(d[hi:])
-			if g.sw == 1 {
-				copy(d[lo:hi], xr[lo+off:hi+off])
-			} else {
-				for ox := lo; ox < hi; ox++ {
-					d[ox] = xr[ox*g.sw+off]
-				}
-			}
-		}
+	switch x := any(x).(type) {
+	case []float64:
+		kernels.Im2Col64(any(cols).([]float64), x, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw)
+	case []float32:
+		kernels.Im2Col32(any(cols).([]float32), x, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw)
 	}
 }
 
-// col2im adds cols [C·KH·KW, OH·OW] into one sample dx [C, H, W]: the
-// adjoint of im2col.
+// col2im adds cols [C·KH·KW, OH·OW] into one sample dx [C, H, W], the
+// adjoint of im2col (kernels.Col2Im).
 func col2im[T float32 | float64](cols []T, g convGeom, dx []T) {
-	p, hw := g.p(), g.h*g.w
-	for r := 0; r < g.ckk(); r++ {
-		c, i, j := r/(g.kh*g.kw), r/g.kw%g.kh, r%g.kw
-		xc := dx[c*hw:][:hw]
-		src := cols[r*p:][:p]
-		off := j*g.dw - g.pw
-		lo, hi := outRange(off, g.sw, g.w, g.ow)
-		for oy := 0; oy < g.oh; oy++ {
-			iy := oy*g.sh - g.ph + i*g.dh
-			if iy < 0 || iy >= g.h {
-				continue
-			}
-			s := src[oy*g.ow:][:g.ow]
-			xr := xc[iy*g.w:][:g.w]
-			if g.sw == 1 {
-				xs := xr[lo+off : hi+off]
-				for k, v := range s[lo:hi] {
-					xs[k] += v
-				}
-			} else {
-				for ox := lo; ox < hi; ox++ {
-					xr[ox*g.sw+off] += s[ox]
-				}
-			}
-		}
+	switch dx := any(dx).(type) {
+	case []float64:
+		kernels.Col2Im64(dx, any(cols).([]float64), g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw)
+	case []float32:
+		kernels.Col2Im32(dx, any(cols).([]float32), g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw)
 	}
 }
 
