@@ -12,8 +12,8 @@
 // parameters θ according to a Mode:
 //
 //   - Unroll{Checkpoints}: the exact derivative of the K iterations run;
-//     reverse mode with recursive checkpointing keeps O(log K) or O(√K)
-//     states instead of K.
+//     reverse mode uses recursive checkpointing by default, keeping O(√K)
+//     (or, with Checkpoints: 2, O(log K)) states instead of K.
 //   - Piggyback{Delay}: forward derivative recursion carried along with the
 //     iterates, with its own convergence test; memory O(1).
 //   - Implicit{Solver, Ridge}: the implicit function theorem at the returned

@@ -374,13 +374,13 @@ func (p *fpParams) piggybackVJP(c *ad.Call, g *ad.Var) []*ad.Var {
 // checkpointing when c > 0.
 func (p *fpParams) unrollVJP(call *ad.Call, g *ad.Var, c int) (*ad.Var, []*ad.Var) {
 	K := p.K
-	if c == CheckpointSqrt {
+	switch c {
+	case CheckpointSqrt:
 		c = max(2, int(math.Ceil(math.Sqrt(float64(K)))))
+	case CheckpointNone:
+		c = K
 	}
 	u := &unroller{p: p, opts: p.innerOptions(call), th: call.In[1:], c: c}
-	if c == 0 {
-		u.c = K
-	}
 	gz, gth := u.rangeVJP(0, K, call.In[0], g, false)
 	p.info.StoredStates, p.info.Recomputed = u.peak, u.recomputed
 	return gz, gth

@@ -187,7 +187,8 @@ func (s *logisticSetup) cases(t testing.TB) []struct {
 		{"one-step", grad(s.outer(t, OneStep{}, nil))},
 		{"implicit-root", grad(s.rootOuter(t))},
 		{"implicit-fixed-point", grad(s.outer(t, Implicit{}, nil))},
-		{"unrolled", grad(s.outer(t, Unroll{}, nil))},
+		{"unrolled", grad(s.outer(t, Unroll{Checkpoints: CheckpointNone}, nil))},
+		{"unrolled-checkpointed", grad(s.outer(t, Unroll{}, nil))},
 	}
 }
 

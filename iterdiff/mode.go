@@ -22,22 +22,28 @@ type Mode interface {
 // to x₀ and θ for the number K of iterations the forward run took.
 //
 // Forward mode replays the iterations with tangents (memory O(1)). Reverse
-// mode records the iterations on a tape: K states with Checkpoints == 0.
-// With Checkpoints = c > 0 the replay keeps at most c states per level of a
-// recursive segmentation (store c evenly spaced states, then recurse into
-// each segment in reverse order until segments have at most c steps), so
-// the peak number of stored states is about c·⌈log_c K⌉ + c at a cost of
-// about ⌈log_c K⌉ extra forward passes: c = 2 gives O(log K) states,
-// c = √K (Checkpoints: CheckpointSqrt) gives about 2√K states and one extra
-// pass. The gradient is the same as without checkpointing up to rounding
-// (the same operations are done in the same order). Info.StoredStates
-// reports the peak count.
+// mode replays them on tapes with recursive checkpointing, so that memory
+// is bounded by default: with Checkpoints = c ≥ 2 the replay stores c
+// evenly spaced states, then recurses into each segment in reverse order
+// until segments have at most c steps, which are recorded on a tape. The
+// peak number of stored states is about c·⌈log_c K⌉ + c at a cost of about
+// ⌈log_c K⌉ extra forward passes: c = 2 gives O(log K) states, the default
+// c = ⌈√K⌉ (CheckpointSqrt, the zero value) about 2√K states and one extra
+// pass. CheckpointNone records all K states on one tape (no extra pass).
+// The gradient is the same in every case up to rounding (the same
+// operations in the same order, only the summation of θ's cotangent is
+// grouped by segment). Info.StoredStates reports the peak count.
 type Unroll struct {
 	Checkpoints int
 }
 
-// CheckpointSqrt, as Unroll.Checkpoints, picks c = ⌈√K⌉.
-const CheckpointSqrt = -1
+// Values of Unroll.Checkpoints.
+const (
+	// CheckpointSqrt picks c = ⌈√K⌉ (the default).
+	CheckpointSqrt = 0
+	// CheckpointNone records every state (memory O(K)).
+	CheckpointNone = -1
+)
 
 // Piggyback propagates derivatives forward together with the iterates:
 // J_{k+1} = ∂ₓT(x_k, θ)·J_k + ∂_θT(x_k, θ) (with J as a directional
@@ -123,8 +129,8 @@ func validateMode(m Mode) error {
 			return fmt.Errorf("iterdiff: Piggyback: negative Delay %d", pb.Delay)
 		}
 	case Unroll:
-		if m.Checkpoints < CheckpointSqrt || m.Checkpoints == 1 {
-			return fmt.Errorf("iterdiff: Unroll: Checkpoints = %d (want 0 for none, ≥ 2, or CheckpointSqrt)", m.Checkpoints)
+		if m.Checkpoints < CheckpointNone || m.Checkpoints == 1 {
+			return fmt.Errorf("iterdiff: Unroll: Checkpoints = %d (want ≥ 2, CheckpointSqrt or CheckpointNone)", m.Checkpoints)
 		}
 	case KStep:
 		if m.K < 1 {

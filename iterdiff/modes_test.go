@@ -13,7 +13,7 @@ import (
 )
 
 var allModes = []Mode{
-	Unroll{}, Unroll{Checkpoints: 2}, Unroll{Checkpoints: CheckpointSqrt},
+	Unroll{}, Unroll{Checkpoints: 2}, Unroll{Checkpoints: CheckpointNone},
 	Piggyback{}, Piggyback{Delay: 5},
 	Implicit{}, Implicit{Solver: linsolve.MethodBiCGStab}, Implicit{Solver: linsolve.MethodLU, Ridge: 1e-3},
 	OneStep{}, KStep{K: 3}, Detach{},

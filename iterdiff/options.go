@@ -268,3 +268,21 @@ func catch(f func()) (err error) {
 	f()
 	return nil
 }
+
+// String summarizes the Info on one line.
+func (in *Info) String() string {
+	s := fmt.Sprintf("%s: %d iterations, residual %.3g, converged %v", in.Mode, in.Iterations, in.Residual, in.Converged)
+	if in.DerivIterations > 0 {
+		s += fmt.Sprintf("; derivative: %d iterations, residual %.3g, converged %v", in.DerivIterations, in.DerivResidual, in.DerivConverged)
+	}
+	if in.LinearSolves > 0 {
+		s += fmt.Sprintf("; linear solves: %d, last %s %d iterations, residual %.3g, converged %v", in.LinearSolves, in.LinearMethod, in.LinearIterations, in.LinearResidual, in.LinearConverged)
+	}
+	if in.StoredStates > 0 {
+		s += fmt.Sprintf("; stored states %d, steps replayed %d", in.StoredStates, in.Recomputed)
+	}
+	if k := in.Stats.TotalKinks(); k > 0 {
+		s += fmt.Sprintf("; kink hits %d", k)
+	}
+	return s
+}
