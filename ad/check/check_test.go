@@ -130,9 +130,20 @@ func TestNonDifferentiableRuleFailsSecondOrder(t *testing.T) {
 // A rule that is right for the first order but whose own derivative in
 // reverse mode is wrong shows up in reverse over reverse only.
 func TestNestingMismatchFails(t *testing.T) {
-	// x ↦ x³ with a VJP that returns g·3x² through a custom primitive whose
-	// JVP is correct and whose VJP is scaled by 2: first-order checks of the
-	// inner primitive "sq3" are bypassed by giving only its JVP to HVP.
+	f := nestingBug()
+	xs := []*tensor.Tensor{point(5, tensor.Float64, 3)}
+	err := check.SecondOrder(f, xs, &check.Options{Name: "cube"})
+	var ce *check.Error
+	if !errors.As(err, &ce) || ce.Check != check.CheckReverseOverReverse {
+		t.Fatalf("SecondOrder: want a reverse-over-reverse failure, got %v", err)
+	}
+}
+
+// nestingBug is x ↦ x³ whose rules are right to first order but whose
+// derivative in reverse mode is wrong (2×) while forward mode is right.
+func nestingBug() ad.Func {
+	// the rules of cube use sq3 = 3x², whose JVP is right and whose VJP is
+	// scaled by 2
 	sq3 := &ad.Prim{
 		Name: "sq3",
 		Eval: func(in []*tensor.Tensor, _ any) *tensor.Tensor { return tensor.Scale(tensor.Square(in[0]), 3) },
@@ -153,13 +164,7 @@ func TestNestingMismatchFails(t *testing.T) {
 			return []*ad.Var{ad.Mul(g, ad.Apply(sq3, nil, c.In[0]))}
 		},
 	}
-	f := func(xs ...*ad.Var) *ad.Var { return ad.Apply(cube, nil, xs[0]) }
-	xs := []*tensor.Tensor{point(5, tensor.Float64, 3)}
-	err := check.SecondOrder(f, xs, &check.Options{Name: "cube"})
-	var ce *check.Error
-	if !errors.As(err, &ce) || ce.Check != check.CheckReverseOverReverse {
-		t.Fatalf("SecondOrder: want a reverse-over-reverse failure, got %v", err)
-	}
+	return func(xs ...*ad.Var) *ad.Var { return ad.Apply(cube, nil, xs[0]) }
 }
 
 func TestPanicBecomesError(t *testing.T) {
@@ -299,5 +304,27 @@ func TestPolicyIsPassed(t *testing.T) {
 	var ce *check.Error
 	if !errors.As(err, &ce) || ce.Index != 0 || math.Abs(ce.Got/ce.Want-2) > 1e-9 {
 		t.Errorf("ReLU0 = 1 at the kink: want a mismatch at element 0 (slope 1 against 1/2), got %v", err)
+	}
+}
+
+// Consistency compares the modes only: it passes at a kink, where
+// Gradient cannot, and still catches a rule whose modes disagree.
+func TestConsistency(t *testing.T) {
+	f := func(xs ...*ad.Var) *ad.Var { r := ad.Relu(xs[0]); return ad.Mul(r, ad.Exp(r)) }
+	xs := []*tensor.Tensor{tensor.FromFloat64s(tensor.Float64, []float64{0, 1.5, 0, -2})}
+	opt := &check.Options{Policy: ad.Policy{ReLU0: 1}}
+	if err := check.Consistency(f, xs, opt); err != nil {
+		t.Errorf("at the kink: %v", err)
+	}
+	if err := check.Gradient(f, xs, opt); err == nil {
+		t.Error("Gradient should fail at the kink (the differences see the average slope)")
+	}
+	if err := check.Consistency(cubeFunc(cubeBugs{vjpFactor: 1.01, jvpFactor: 1}), []*tensor.Tensor{point(13, tensor.Float64, 3)}, nil); err == nil {
+		t.Error("Consistency accepted a VJP inconsistent with the JVP")
+	}
+	err := check.Consistency(nestingBug(), []*tensor.Tensor{point(14, tensor.Float64, 3)}, nil)
+	var ce *check.Error
+	if !errors.As(err, &ce) || ce.Check != check.CheckReverseOverReverse {
+		t.Errorf("wrong reverse-mode second derivative: want a reverse-over-reverse mismatch, got %v", err)
 	}
 }

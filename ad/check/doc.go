@@ -13,6 +13,9 @@
 //     over reverse) against finite differences of gradients, and against
 //     reverse over reverse, reverse over forward and forward over forward.
 //   - All runs the four.
+//   - Consistency compares the modes with each other only (JVPvsVJP and the
+//     second-order nestings), which stays meaningful at kinks, where every
+//     mode must use the Policy's element of the generalized derivative.
 //
 // The finite differences are fourth-order central differences with the
 // step h·max(1, |xᵢ|) per element, h = ε^(1/5) for the machine epsilon ε

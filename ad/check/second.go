@@ -29,7 +29,27 @@ func SecondOrder(f ad.Func, xs []*tensor.Tensor, opt *Options) error {
 	if len(p.groups()) == 0 {
 		return nil
 	}
-	return p.guard(CheckHVP, p.second)
+	return p.guard(CheckHVP, func() error { return p.second(true) })
+}
+
+// Consistency checks that the derivative modes of ad agree with each
+// other, without finite differences: JVPvsVJP, and the second-order
+// nestings of SecondOrder against the HVP. Unlike the other checks it is
+// meaningful at nonsmooth points, where finite differences see no
+// particular element of the generalized derivative but every mode must use
+// the same one, the Policy's.
+func Consistency(f ad.Func, xs []*tensor.Tensor, opt *Options) error {
+	if err := JVPvsVJP(f, xs, opt); err != nil {
+		return err
+	}
+	p, err := newProblem(f, xs, opt)
+	if err != nil {
+		return err
+	}
+	if len(p.groups()) == 0 {
+		return nil
+	}
+	return p.guard(CheckHVP, func() error { return p.second(false) })
 }
 
 // scalarized returns F(x) = Σ u ⊙ f(x), with u converted to the dtype of
@@ -45,7 +65,9 @@ func (p *problem) scalarized(u *tensor.Tensor) ad.Func {
 	}
 }
 
-func (p *problem) second() error {
+// second runs the second-order comparisons, the one against finite
+// differences of gradients only when fd is set.
+func (p *problem) second(fd bool) error {
 	u := p.cotangent()
 	F := p.scalarized(u)
 	// the cotangent in the dtype of f's output at the evaluation inputs
@@ -65,40 +87,9 @@ func (p *problem) second() error {
 			hv[i] = h.Value().Float64s()
 		}
 
-		// forward over reverse against differences of gradients
-		want, noise, err := p.diff(func(t float64) ([]float64, []float64, error) {
-			_, gs, err := ad.VJP(p.f, consts(p.shifted(vs, t)), ue, p.ad)
-			if err != nil {
-				return nil, nil, err
-			}
-			var vals []float64
-			for i, g := range gs {
-				if p.wrt[i] {
-					vals = append(vals, g.Value().Float64s()...)
-				}
-			}
-			mags := make([]float64, len(vals))
-			for k, v := range vals {
-				mags[k] = math.Abs(v)
-			}
-			return vals, mags, nil
-		})
-		if err != nil {
-			return err
-		}
-		off := 0
-		for i, x := range p.xs {
-			if !p.wrt[i] {
-				continue
-			}
-			n := x.Size()
-			w, ns := want[off:off+n], noise[off:off+n]
-			off += n
-			for k := range ns {
-				ns[k] += 16 * p.epsAD * math.Abs(hv[i][k])
-			}
-			if c := p.compare(hv[i], w, ns); c.failed {
-				return p.mismatch(CheckHVP, c, i, dir, c.k, x.Shape(), false, "HVP", "finite differences of gradients")
+		if fd {
+			if err := p.hvpAgainstDifferences(dir, vs, ue, hv); err != nil {
+				return err
 			}
 		}
 
@@ -183,6 +174,47 @@ func (p *problem) second() error {
 		ns := []float64{16 * p.epsAD * (m + math.Abs(gotFF))}
 		if c := p.compare([]float64{gotFF}, []float64{wantFF}, ns); c.failed {
 			return p.mismatch(CheckForwardOverForward, c, -1, dir, -1, nil, false, "JVP of JVP", "⟨w, HVP(v)⟩")
+		}
+	}
+	return nil
+}
+
+// hvpAgainstDifferences compares the HVP hv along vs with central
+// differences of the gradients ∇F computed by ad.VJP (cotangent ue).
+func (p *problem) hvpAgainstDifferences(dir int, vs []*tensor.Tensor, ue *ad.Var, hv [][]float64) error {
+	want, noise, err := p.diff(func(t float64) ([]float64, []float64, error) {
+		_, gs, err := ad.VJP(p.f, consts(p.shifted(vs, t)), ue, p.ad)
+		if err != nil {
+			return nil, nil, err
+		}
+		var vals []float64
+		for i, g := range gs {
+			if p.wrt[i] {
+				vals = append(vals, g.Value().Float64s()...)
+			}
+		}
+		mags := make([]float64, len(vals))
+		for k, v := range vals {
+			mags[k] = math.Abs(v)
+		}
+		return vals, mags, nil
+	})
+	if err != nil {
+		return err
+	}
+	off := 0
+	for i, x := range p.xs {
+		if !p.wrt[i] {
+			continue
+		}
+		n := x.Size()
+		w, ns := want[off:off+n], noise[off:off+n]
+		off += n
+		for k := range ns {
+			ns[k] += 16 * p.epsAD * math.Abs(hv[i][k])
+		}
+		if c := p.compare(hv[i], w, ns); c.failed {
+			return p.mismatch(CheckHVP, c, i, dir, c.k, x.Shape(), false, "HVP", "finite differences of gradients")
 		}
 	}
 	return nil
