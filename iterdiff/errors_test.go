@@ -1,6 +1,7 @@
 package iterdiff
 
 import (
+	"context"
 	"errors"
 	"math"
 	"strings"
@@ -84,6 +85,18 @@ func TestBadInputs(t *testing.T) {
 			_, _, err := FixedPoint(halfStep, []*ad.Var{ad.Const(tensor.Zeros(tensor.Float32, 1))}, th, Options{})
 			return err
 		}, nil},
+		{"canceled context", func() error {
+			ctx, cancel := context.WithCancel(context.Background())
+			n := 0
+			T := func(k int, x, th []*ad.Var) []*ad.Var {
+				if n++; n == 10 {
+					cancel()
+				}
+				return halfStep(k, x, th)
+			}
+			_, _, err := FixedPoint(T, x0, th, Options{Context: ctx, Tol: -1, MaxIter: 100})
+			return err
+		}, context.Canceled},
 		{"root with a piggyback mode", func() error {
 			_, _, err := Root(func(x, th []*ad.Var) []*ad.Var { return x }, func([]*tensor.Tensor) ([]*tensor.Tensor, error) { return nil, nil }, th, Options{Mode: Piggyback{}})
 			return err

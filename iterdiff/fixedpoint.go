@@ -48,7 +48,8 @@ func init() {
 // they happen.
 //
 // Errors: invalid options or state; ErrCapturedVar if T captures a traced
-// Var; ErrState if T changes the state's structure; ErrNotConverged in
+// Var; ErrState if T changes the state's structure; the error of
+// o.Context when it is done before the end; ErrNotConverged in
 // Implicit mode when the iteration did not converge and
 // o.AllowUnconverged is false (the state and Info are returned too).
 func FixedPoint(T Step, x0, theta []*ad.Var, o Options) ([]*ad.Var, *Info, error) {
@@ -116,6 +117,11 @@ func (p *fpParams) eval(in []*tensor.Tensor) *tensor.Tensor {
 	res := math.Inf(1)
 	k := 0
 	for k < maxIter {
+		if ctx := p.o.Context; ctx != nil {
+			if err := ctx.Err(); err != nil {
+				panic(panicErr{fmt.Errorf("iterdiff: FixedPoint stopped after %d iterations: %w", k, err)})
+			}
+		}
 		if keep > 0 {
 			if len(p.hist) == keep {
 				copy(p.hist, p.hist[1:])

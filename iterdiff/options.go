@@ -1,6 +1,7 @@
 package iterdiff
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -41,6 +42,9 @@ type Options struct {
 	// Callback, if set, is called after each forward iteration with the
 	// iteration count and the residual ‖x_{k+1} − x_k‖ (progress reporting).
 	Callback func(k int, residual float64)
+	// Context, if set, is checked before each forward iteration: when it
+	// is done FixedPoint stops and returns its error.
+	Context context.Context
 	// TangentCallback, if set, is called by Piggyback's forward recursion
 	// after each derivative iteration k with the state x_k and its tangent
 	// J_k·v, both flattened (values, not to be modified): the data of
