@@ -141,9 +141,9 @@ func init() {
 			gx := Conv2dInputGrad(g, w, x.Shape(), cp.opt)
 			gw := Conv2dWeightGrad(x, g, w.Shape(), cp.opt)
 			if len(c.In) == 3 {
-				// the spatial axes first: a reduction over trailing axes needs
-				// no transposition
-				return []*Var{gx, gw, Sum(Sum(g, []int{2, 3}, false), []int{0}, false)}
+				// the batch axis first, a sum of whole contiguous samples;
+				// then the spatial axes of one [O, OH, OW] block
+				return []*Var{gx, gw, Sum(Sum(g, []int{0}, false), []int{1, 2}, false)}
 			}
 			return []*Var{gx, gw}
 		},
