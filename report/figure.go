@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"strconv"
 	"strings"
 
 	"gonum.org/v1/plot"
@@ -74,11 +75,11 @@ func (f *Figure) Plot() (*plot.Plot, error) {
 	p.Legend.ThumbnailWidth = vg.Points(22)
 	p.Add(plotter.NewGrid())
 	if f.LogX {
-		p.X.Scale = plot.LogScale{}
+		p.X.Scale = logScale{}
 		p.X.Tick.Marker = logTicks{}
 	}
 	if f.LogY {
-		p.Y.Scale = plot.LogScale{}
+		p.Y.Scale = logScale{}
 		p.Y.Tick.Marker = logTicks{}
 	}
 	drawn := 0
@@ -143,6 +144,19 @@ func (f *Figure) Plot() (*plot.Plot, error) {
 	return p, nil
 }
 
+// logScale is plot.LogScale, except that it maps the arithmetic midpoint of
+// the range to 0.5: gonum places the glyph box of a centred axis label at
+// the normalized arithmetic midpoint while drawing the label at the centre,
+// which on a log axis pads the plot with a large empty band.
+type logScale struct{}
+
+func (logScale) Normalize(min, max, x float64) float64 {
+	if x == 0.5*(min+max) {
+		return 0.5
+	}
+	return plot.LogScale{}.Normalize(min, max, x)
+}
+
 // padLog widens a log axis whose range is under a decade so that at least
 // one labelled tick shows.
 func padLog(lo, hi *float64) {
@@ -185,29 +199,40 @@ func (logTicks) Ticks(min, max float64) []plot.Tick {
 		return nil
 	}
 	lo, hi := int(math.Floor(math.Log10(min))), int(math.Ceil(math.Log10(max)))
+	in := func(v float64) bool { return v >= min*(1-1e-9) && v <= max*(1+1e-9) }
+	powers := 0
+	for e := lo; e <= hi; e++ {
+		if in(math.Pow(10, float64(e))) {
+			powers++
+		}
+	}
 	step := 1
-	for (hi-lo)/step > 8 {
+	for powers/step > 8 {
 		step++
 	}
 	var ticks []plot.Tick
 	for e := lo; e <= hi; e++ {
 		v := math.Pow(10, float64(e))
-		if (e-lo)%step == 0 && v >= min*(1-1e-9) && v <= max*(1+1e-9) {
-			ticks = append(ticks, plot.Tick{Value: v, Label: powLabel(e)})
-		} else if v >= min && v <= max {
-			ticks = append(ticks, plot.Tick{Value: v})
-		}
-		if step == 1 && hi-lo <= 3 {
-			for m := 2; m <= 9; m++ {
-				w := float64(m) * v
-				if w >= min && w <= max {
-					lbl := ""
-					if hi-lo <= 1 && (m == 2 || m == 5) {
-						lbl = fmt.Sprintf("%g", w)
-					}
-					ticks = append(ticks, plot.Tick{Value: w, Label: lbl})
-				}
+		if in(v) {
+			lbl := ""
+			if (e-lo)%step == 0 {
+				lbl = powLabel(e)
 			}
+			ticks = append(ticks, plot.Tick{Value: v, Label: lbl})
+		}
+		if step > 1 {
+			continue
+		}
+		for m := 2; m <= 9; m++ {
+			w := float64(m) * v
+			if !in(w) {
+				continue
+			}
+			lbl := ""
+			if powers < 3 && (m == 2 || m == 5) {
+				lbl = strconv.FormatFloat(w, 'g', 3, 64)
+			}
+			ticks = append(ticks, plot.Tick{Value: w, Label: lbl})
 		}
 	}
 	return ticks
@@ -236,13 +261,13 @@ func (f *Figure) Encode(format string) ([]byte, error) {
 	switch strings.ToLower(format) {
 	case "png":
 		c := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(pngDPI), vgimg.UseBackgroundColor(color.White))
-		p.Draw(draw.New(c))
+		p.Draw(margins(draw.New(c)))
 		if _, err := (vgimg.PngCanvas{Canvas: c}).WriteTo(&buf); err != nil {
 			return nil, fmt.Errorf("report: figure %q: %w", f.Name, err)
 		}
 	case "svg":
 		c := vgsvg.New(w, h)
-		p.Draw(draw.New(c))
+		p.Draw(margins(draw.New(c)))
 		if _, err := c.WriteTo(&buf); err != nil {
 			return nil, fmt.Errorf("report: figure %q: %w", f.Name, err)
 		}
@@ -250,4 +275,9 @@ func (f *Figure) Encode(format string) ([]byte, error) {
 		return nil, fmt.Errorf("report: unknown figure format %q (want png or svg)", format)
 	}
 	return buf.Bytes(), nil
+}
+
+// margins leaves a little white space around the plot.
+func margins(c draw.Canvas) draw.Canvas {
+	return draw.Crop(c, vg.Points(4), -vg.Points(10), vg.Points(3), -vg.Points(6))
 }

@@ -157,7 +157,7 @@ func runInexactSubgradient(ctx context.Context, cfg *Config, r *Result) error {
 		"constant step γ → iterates oscillate in a band of width ≈ γ(1−ε)", band <= gamma*(1-eps)*(1+1e-9) && band >= 0.5*gamma*(1-eps),
 		"max |x_k| over the second half: %.4g (γ(1−ε) = %.4g)", band, gamma*(1-eps))
 	r.check("|x|, ε = 0.5: vanishing steps 1/(k+10)", "Sharp case f(x) = |x| with ε < 1: vanishing steps → distance → 0",
-		
+
 		math.Abs(x[0]) <= (1-eps)/float64(kSharp+9)*(1+1e-9), "|x_K| = %.3g after %d iterations (≤ γ_K(1−ε) = %.3g, vs the constant-step band %.3g)", math.Abs(x[0]), kSharp, (1-eps)/float64(kSharp+9), gamma*(1-eps))
 	dec := func(y []float64) ([]float64, []float64) { // envelope: max over log-spaced windows
 		var xs, ys []float64

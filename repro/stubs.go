@@ -11,10 +11,6 @@ func innapropExperiment() Experiment {
 	return Experiment{ID: "innaprop", Title: "innaprop", Setup: func(Scale) string { return "" }, run: func(context.Context, *Config, *Result) error { return errTodo }}
 }
 
-func sgdDerivativesExperiment() Experiment {
-	return Experiment{ID: "sgd-derivatives", Title: "sgd-derivatives", Setup: func(Scale) string { return "" }, run: func(context.Context, *Config, *Result) error { return errTodo }}
-}
-
 func oneStepExperiment() Experiment {
 	return Experiment{ID: "one-step", Title: "one-step", Setup: func(Scale) string { return "" }, run: func(context.Context, *Config, *Result) error { return errTodo }}
 }
@@ -42,4 +38,3 @@ func odeFlowsExperiment() Experiment {
 func reluPrimeExperiment() Experiment {
 	return Experiment{ID: "relu-prime", Title: "relu-prime", Setup: func(Scale) string { return "" }, run: func(context.Context, *Config, *Result) error { return errTodo }}
 }
-

@@ -107,7 +107,7 @@ func maxAbsDiff(a, b []float64) float64 {
 
 func vec(v []float64) *ad.Var { return ad.Const(tensor.FromFloat64s(tensor.Float64, v)) }
 
-func mat(v []float64, r, c int) *ad.Var {
+func matVar(v []float64, r, c int) *ad.Var {
 	return ad.Const(tensor.FromFloat64s(tensor.Float64, v, r, c))
 }
 
