@@ -260,32 +260,29 @@ func TestGemmLarge(t *testing.T) {
 	})
 }
 
-// TestGemmThreadedSmall forces threading on small products so that both
-// parallel paths (shared packing and independent rectangles) meet edge
-// tiles, several k-blocks and more threads than tiles.
+// TestGemmThreadedSmall forces threading on small products so that the
+// parallel split meets edge tiles, several k-blocks and more threads than
+// micro-tiles.
 func TestGemmThreadedSmall(t *testing.T) {
-	oldVol, oldLimit := minVolumePerThread, sharedPackLimit
-	defer func() { minVolumePerThread, sharedPackLimit = oldVol, oldLimit }()
+	oldVol := minVolumePerThread
+	defer func() { minVolumePerThread = oldVol }()
 	minVolumePerThread = 1
 	bothPaths(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(15, 16))
-		for _, limit := range []int{oldLimit, 0} {
-			sharedPackLimit = limit
-			for _, nt := range []int{2, 3, 4} {
-				old := SetThreads(nt)
-				for it := 0; it < 40; it++ {
-					ab := alphaBeta[it%len(alphaBeta)]
-					k := 1 + rng.IntN(70)
-					if it%5 == 0 {
-						k = 300 + rng.IntN(300) // several k-blocks
-					}
-					g := gemmCase{transA: it&1 != 0, transB: it&2 != 0,
-						m: 1 + rng.IntN(70), n: 1 + rng.IntN(70), k: k,
-						alpha: ab[0], beta: ab[1], padA: it % 2, padB: it % 3, padC: it % 2}
-					g.check(t, rng)
+		for _, nt := range []int{2, 3, 4} {
+			old := SetThreads(nt)
+			for it := 0; it < 40; it++ {
+				ab := alphaBeta[it%len(alphaBeta)]
+				k := 1 + rng.IntN(70)
+				if it%5 == 0 {
+					k = 300 + rng.IntN(300) // several k-blocks
 				}
-				SetThreads(old)
+				g := gemmCase{transA: it&1 != 0, transB: it&2 != 0,
+					m: 1 + rng.IntN(70), n: 1 + rng.IntN(70), k: k,
+					alpha: ab[0], beta: ab[1], padA: it % 2, padB: it % 3, padC: it % 2}
+				g.check(t, rng)
 			}
+			SetThreads(old)
 		}
 	})
 }

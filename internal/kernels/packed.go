@@ -1,10 +1,6 @@
 package kernels
 
-import (
-	"runtime"
-	"sync"
-	"sync/atomic"
-)
+import "sync"
 
 // minVolumePerThread is the smallest m·n·k worth handing to one more
 // goroutine: below it the wake-up latency of a worker costs more than the
@@ -12,129 +8,36 @@ import (
 // on small products.
 var minVolumePerThread = 48 * 48 * 64
 
-// sharedPackLimit bounds the elements of packed A plus packed B for the
-// shared-packing parallel path (32 MiB of float64); larger products use
-// independent rectangles, whose buffers stay cache-sized. A variable so
-// tests can force either path.
-var sharedPackLimit = 4 << 20
-
-// gemmPacked runs the blocked algorithm on one or more goroutines.
-//
-// Single-threaded, it runs the GotoBLAS loops (gemmBlock) with cache-sized
-// packing buffers. With several threads and a moderate size it uses shared
-// packing: phase one packs all of A and B, cut into small units that the
-// threads claim; phase two computes tiles of C (several per thread, so a
-// late or slow worker does not hold the others up) from the shared packed
-// operands. Nothing is packed twice. Very large products are cut into one
-// rectangle of C per thread instead, each packing what it needs.
+// gemmPacked runs the blocked algorithm. With several threads the m×n
+// result is cut into a tm×tn grid of rectangles, one task each; every task
+// packs the parts of A and B it needs and runs the single-threaded blocked
+// loops on its rectangle, so tasks share nothing and never wait for each
+// other. The price is that one operand is packed by every task of a row
+// (or column) of the grid. A variant that packed A and B once, shared,
+// and then handed out tiles of C was tried and was slower here: the
+// threads must wait for each other's packing, which on a loaded machine
+// (a descheduled thread) costs more than the duplicated copies.
 func gemmPacked[T float32 | float64](ks *kernelSet[T], transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	nt := Threads()
 	if v := m * n * k / minVolumePerThread; v < nt {
 		nt = max(v, 1)
 	}
+	tm, tn := 1, 1
+	if nt > 1 {
+		tm, tn = chooseGrid(nt, m, n, ks.mr, ks.nr)
+	}
 	g := getCall[T]()
 	g.ks, g.transA, g.transB, g.m, g.n, g.k = ks, transA, transB, m, n, k
 	g.alpha, g.beta, g.a, g.b, g.c, g.lda, g.ldb, g.ldc = alpha, beta, a, b, c, lda, ldb, ldc
-	g.tm, g.tn, g.shared = 1, 1, false
+	g.tm, g.tn = tm, tn
 	g.job.owner = g
-	switch {
-	case nt == 1:
+	if tm*tn == 1 {
 		g.runTask(0)
-	case g.planShared(nt):
-		g.job.run(g.nPack+g.nTiles, nt-1)
-		putBuf(g.packed)
-		g.packed = nil
-	default:
-		g.tm, g.tn = chooseGrid(nt, m, n, ks.mr, ks.nr)
-		g.job.run(g.tm*g.tn, g.tm*g.tn-1)
-	}
-	g.recycle()
-}
-
-// planShared prepares the shared-packing path for nt threads and reports
-// whether it applies.
-func (g *gemmCall[T]) planShared(nt int) bool {
-	ks := g.ks
-	mr, nr := ks.mr, ks.nr
-	pm, pn := ceilDiv(g.m, mr), ceilDiv(g.n, nr)
-	kc := ceilDiv(g.k, ceilDiv(g.k, ks.kc))
-	nkb := ceilDiv(g.k, kc)
-	sizeA, sizeB := nkb*pm*mr*kc, nkb*pn*nr*kc
-	if sizeA+sizeB > sharedPackLimit {
-		return false
-	}
-	g.shared = true
-	g.kcE, g.nkb, g.sizeA = kc, nkb, sizeA
-	// Pack units of about 16K elements: whole micro-panels of one k-block.
-	g.unitA = max(1, (16<<10)/(mr*kc))
-	g.unitB = max(1, (16<<10)/(nr*kc))
-	g.unitsA = ceilDiv(pm, g.unitA)
-	g.nPack = nkb * (g.unitsA + ceilDiv(pn, g.unitB))
-	g.packDone.Store(0)
-	// Tiles of C: row blocks of about mc rows, column chunks so that there
-	// are at least 4 tiles per thread when the shape allows.
-	g.mcE = ceilDiv(ceilDiv(g.m, ceilDiv(g.m, ks.mc)), mr) * mr
-	rows := ceilDiv(g.m, g.mcE)
-	chunks := min(pn, max(1, ceilDiv(4*nt, rows)))
-	g.ncE = ceilDiv(pn, chunks) * nr
-	g.chunks = ceilDiv(g.n, g.ncE)
-	g.nTiles = rows * g.chunks
-	g.packed = getBuf[T]()
-	g.packed.a = grow(g.packed.a, sizeA+sizeB)
-	return true
-}
-
-// runShared runs task i of the shared path: a pack unit, or (after all
-// pack units are done) a tile of C.
-func (g *gemmCall[T]) runShared(i int) {
-	ks := g.ks
-	mr, nr := ks.mr, ks.nr
-	bufA, bufB := g.packed.a[:g.sizeA], g.packed.a[g.sizeA:]
-	if i < g.nPack {
-		per := g.unitsA + ceilDiv(ceilDiv(g.n, nr), g.unitB)
-		kb, u := i/per, i%per
-		p0 := kb * g.kcE
-		kc := min(g.kcE, g.k-p0)
-		if u < g.unitsA {
-			q0 := u * g.unitA
-			i0 := q0 * mr
-			rows := min(g.unitA*mr, g.m-i0)
-			off := kb*ceilDiv(g.m, mr)*mr*g.kcE + q0*mr*kc
-			packA(g.transA, g.a, g.lda, i0, rows, p0, kc, mr, bufA[off:])
-		} else {
-			q0 := (u - g.unitsA) * g.unitB
-			j0 := q0 * nr
-			cols := min(g.unitB*nr, g.n-j0)
-			off := kb*ceilDiv(g.n, nr)*nr*g.kcE + q0*nr*kc
-			packB(g.transB, g.b, g.ldb, p0, kc, j0, cols, nr, bufB[off:])
-		}
-		g.packDone.Add(1)
+		g.recycle()
 		return
 	}
-	// Tasks are claimed in order, so every pack unit has been claimed;
-	// wait for those still running.
-	for n := 0; g.packDone.Load() < int32(g.nPack); n++ {
-		if n%16 == 15 {
-			runtime.Gosched()
-		}
-	}
-	t := i - g.nPack
-	i0, j0 := (t/g.chunks)*g.mcE, (t%g.chunks)*g.ncE
-	rows, cols := min(g.mcE, g.m-i0), min(g.ncE, g.n-j0)
-	buf := getBuf[T]()
-	buf.tile = grow(buf.tile, mr*nr)
-	for kb := 0; kb < g.nkb; kb++ {
-		p0 := kb * g.kcE
-		kc := min(g.kcE, g.k-p0)
-		ap := bufA[kb*ceilDiv(g.m, mr)*mr*g.kcE+(i0/mr)*mr*kc:]
-		bp := bufB[kb*ceilDiv(g.n, nr)*nr*g.kcE+(j0/nr)*nr*kc:]
-		bet := g.beta
-		if kb > 0 {
-			bet = 1
-		}
-		macroKernel(ks, rows, cols, kc, ap, bp, g.c[i0*g.ldc+j0:], g.ldc, g.alpha, bet, buf.tile)
-	}
-	putBuf(buf)
+	g.job.run(tm*tn, tm*tn-1)
+	g.recycle()
 }
 
 // chooseGrid splits the m×n result into tm×tn rectangles (tm·tn ≤ nt),
@@ -176,15 +79,7 @@ type gemmCall[T float32 | float64] struct {
 	alpha, beta    T
 	a, b, c        []T
 	lda, ldb, ldc  int
-	tm, tn         int // rectangle grid of the independent path
-
-	// shared-packing path (planShared)
-	shared                      bool
-	packed                      *packBuf[T] // packed A then packed B in .a
-	kcE, nkb, sizeA             int
-	unitA, unitB, unitsA, nPack int
-	packDone                    atomic.Int32
-	mcE, ncE, chunks, nTiles    int
+	tm, tn         int
 }
 
 // freeList is a mutex-guarded stack of reusable objects. Unlike sync.Pool
@@ -279,13 +174,8 @@ func span(n, unit, parts, i int) (lo, hi int) {
 	return min(lo, n), min(hi, n)
 }
 
-// runTask runs task i: a task of the shared path, or rectangle i of the
-// tm×tn grid.
+// runTask computes rectangle i of the tm×tn grid.
 func (g *gemmCall[T]) runTask(i int) {
-	if g.shared {
-		g.runShared(i)
-		return
-	}
 	ks := g.ks
 	i0, i1 := span(g.m, ks.mr, g.tm, i/g.tn)
 	j0, j1 := span(g.n, ks.nr, g.tn, i%g.tn)

@@ -153,15 +153,23 @@ func startWorkers(n int) {
 }
 
 func (w *worker) loop() {
+	w.setIdle()
 	for {
-		w.state.Store(workerSpinning)
-		idleMu.Lock()
-		idle = append(idle, w)
-		idleMu.Unlock()
 		j := w.wait()
 		j.work()
+		// Become idle before letting go of the job, so that a caller that
+		// starts its next product as soon as this one returns finds the
+		// worker available.
+		w.setIdle()
 		j.release()
 	}
+}
+
+func (w *worker) setIdle() {
+	w.state.Store(workerSpinning)
+	idleMu.Lock()
+	idle = append(idle, w)
+	idleMu.Unlock()
 }
 
 // wait returns the next job assigned to w, spinning briefly before parking.
