@@ -326,35 +326,24 @@ func maxPool2x2[T float32 | float64](x []T, g poolGeom, out []T, idx []int32, lo
 			for ox := range orow {
 				j := ox * g.sw
 				a, b, c, d := r0[j], r0[j+1], r1[j], r1[j+1]
-				best, bi := a, i0+j
-				cnt := 1
-				switch {
-				case a != a || b != b || c != c || d != d:
-					// NaN: the first NaN wins
+				// branch-free on the usual path: the maximum, then which
+				// elements attain it
+				best := max(max(a, b), max(c, d)) // NaN if any is NaN
+				ea, eb, ec := b2i(a == best), b2i(b == best), b2i(c == best)
+				cnt := ea + eb + ec + b2i(d == best)
+				first := (1 - ea) * (eb + (1-eb)*(2*ec+(1-ec)*3))
+				bi := i0 + j + first&1 + (first>>1)*g.w
+				if cnt == 0 { // NaN: the first NaN wins
+					cnt = 1
 					switch {
 					case a != a:
+						best, bi = a, i0+j
 					case b != b:
 						best, bi = b, i0+j+1
 					case c != c:
 						best, bi = c, i0+g.w+j
 					default:
 						best, bi = d, i0+g.w+j+1
-					}
-				default:
-					if b > best {
-						best, bi = b, i0+j+1
-					} else if b == best {
-						cnt++
-					}
-					if c > best {
-						best, bi, cnt = c, i0+g.w+j, 1
-					} else if c == best {
-						cnt++
-					}
-					if d > best {
-						best, bi, cnt = d, i0+g.w+j+1, 1
-					} else if d == best {
-						cnt++
 					}
 				}
 				orow[ox] = best
@@ -368,6 +357,13 @@ func maxPool2x2[T float32 | float64](x []T, g poolGeom, out []T, idx []int32, lo
 		}
 	}
 	return ties
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // maxPoolScan finds the winners of every window of x under the tie rule;
