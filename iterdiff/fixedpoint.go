@@ -281,7 +281,9 @@ func (p *fpParams) vjp(c *ad.Call, g *ad.Var) []*ad.Var {
 		copy(out[1:], backward(tp, z, g, thw...))
 		return out
 	case Piggyback:
-		copy(out[1:], p.piggybackVJP(c, g))
+		gz, gth := p.piggybackVJP(c, g, m.Delay)
+		out[0] = gz
+		copy(out[1:], gth)
 		return out
 	case Implicit:
 		s := p.implicitSystem(c, m)
@@ -347,8 +349,27 @@ func (p *fpParams) piggybackJVP(c *ad.Call, t []*ad.Var, delay int) *ad.Var {
 	return zt
 }
 
-// piggybackVJP runs the transposed recursion at the final point.
-func (p *fpParams) piggybackVJP(c *ad.Call, g *ad.Var) []*ad.Var {
+// piggybackVJP runs the transposed recursion at the final point, or, if
+// the iterates had not converged, the exact transpose of the forward
+// recursion by a checkpointed replay of the iterations from the delay.
+func (p *fpParams) piggybackVJP(c *ad.Call, g *ad.Var, delay int) (*ad.Var, []*ad.Var) {
+	if !p.converged {
+		p.info.DerivReplayed = true
+		z := c.In[0]
+		th := c.In[1:]
+		start := min(delay, p.K)
+		for k := 0; k < start; k++ {
+			z = p.step(k, z, th)
+		}
+		c0 := max(2, int(math.Ceil(math.Sqrt(float64(p.K-start)))))
+		u := &unroller{p: p, opts: p.innerOptions(c), th: th, c: c0}
+		gz, gth := u.rangeVJP(start, p.K, z, g, false)
+		p.info.StoredStates, p.info.Recomputed = u.peak, u.recomputed+start
+		if start > 0 {
+			gz = nil // the recursion starts from J = 0 at the delay
+		}
+		return gz, gth
+	}
 	tp := newTape(p.innerOptions(c))
 	defer tp.Close()
 	xw := tp.Watch(c.Out)
@@ -372,8 +393,7 @@ func (p *fpParams) piggybackVJP(c *ad.Call, g *ad.Var) []*ad.Var {
 	p.info.DerivIterations, p.info.DerivResidual = iters, res
 	p.info.DerivConverged = res <= math.Abs(tol)
 	p.info.StoredStates, p.info.Recomputed = 2, 1
-	p.info.DerivReverseUnconverged = !p.converged
-	return acc
+	return nil, acc
 }
 
 // unrollVJP differentiates all K steps in reverse mode, with recursive

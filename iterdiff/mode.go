@@ -57,12 +57,15 @@ const (
 // until ‖J_{k+1} − J_k‖ ≤ Tol or MaxIter iterations in all. Info reports
 // DerivIterations, DerivResidual and DerivConverged.
 //
-// Reverse mode runs the transposed recursion at the final point,
-// w_{j+1} = ∂ₓT(x_K, θ)ᵀ·w_j, θ̄ = Σ_j ∂_θT(x_K, θ)ᵀ·w_j (memory O(1), same
-// stopping test), whose limit is the same as the forward recursion's: the
-// implicit derivative. The cotangent of x₀ is zero in reverse mode. For a
-// finite number of iterations forward and reverse piggyback agree only up
-// to the derivative tolerance.
+// Reverse mode, when the iterates converged, runs the transposed recursion
+// at the final point, w_{j+1} = ∂ₓT(x_K, θ)ᵀ·w_j, θ̄ = Σ_j ∂_θT(x_K, θ)ᵀ·w_j
+// (memory O(1), same stopping test), whose limit is the same as the
+// forward recursion's: the implicit derivative; the cotangent of x₀ is then
+// zero, and forward and reverse agree up to the derivative tolerance. When
+// the iterates did not converge (a finite horizon: SGD, Tol < 0), reverse
+// mode is the exact transpose of the forward recursion, computed by
+// replaying the iterations from Delay with √K checkpoints
+// (Info.DerivReplayed).
 type Piggyback struct {
 	Delay int
 }

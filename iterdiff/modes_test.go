@@ -243,6 +243,12 @@ func TestAlgorithmsEveryMode(t *testing.T) {
 			var J *mat.Dense
 			if _, ok := mode.(Piggyback); ok {
 				J = jacobian(t, f, c.theta, ad.ForwardMode, nil)
+				// reverse piggyback: the transposed recursion (converged)
+				// or the exact transpose by replay (finite horizon)
+				Jr := jacobianOnce(t, f, c.theta, nil)
+				if d := maxAbsDiff(J, Jr); d > math.Max(c.tol, 1e-10) {
+					t.Errorf("%s %s: forward and reverse piggyback differ by %.3g", c.name, modeLabel(mode), d)
+				}
 			} else {
 				J = jacobianOnce(t, f, c.theta, nil)
 			}
@@ -261,7 +267,7 @@ func TestAlgorithmsEveryMode(t *testing.T) {
 			}
 			if c.finite {
 				if pm, ok := mode.(Piggyback); ok && pm.Delay > 0 {
-					continue
+					continue // a different derivative (started at the delay)
 				}
 				if _, ok := mode.(Unroll); ok && unrollJ == nil {
 					unrollJ = J
@@ -283,6 +289,48 @@ func TestAlgorithmsEveryMode(t *testing.T) {
 			} else if !mat.Equal(J, J) { // NaN check
 				t.Errorf("%s %s: NaN in the Jacobian", c.name, modeLabel(mode))
 			}
+		}
+	}
+}
+
+// TestPiggybackFiniteHorizon: on a finite horizon (SGD with a 1/k schedule,
+// Tol < 0) forward and reverse piggyback are exact transposes, reverse
+// replays the iterations with √K checkpoints (Info.DerivReplayed), and
+// both equal Unroll's derivative, with and without a delay.
+func TestPiggybackFiniteHorizon(t *testing.T) {
+	p := newSGDProblem(7, 50, 3, 1, "random")
+	rng := tensor.NewRNG(7)
+	samples := make([]int, 400)
+	for i := range samples {
+		samples[i] = rng.IntN(p.n)
+	}
+	step := SGD(p.grad, samples, InverseK(1, 20))
+	in := []*ad.Var{vecVar([]float64{0.1, -0.2, 0.3}), scalarVar(0.5)}
+	v := []*ad.Var{vecVar([]float64{1, 2, -1}), scalarVar(1)}
+	u := vecVar([]float64{0.5, -1, 2})
+	for _, mode := range []Mode{Piggyback{}, Piggyback{Delay: 50}, Unroll{}} {
+		var info *Info
+		f := func(xs ...*ad.Var) *ad.Var {
+			x, in, err := FixedPoint(step, xs[:1], xs[1:], Options{Mode: mode, Tol: -1, MaxIter: 400})
+			if err != nil {
+				t.Fatal(err)
+			}
+			info = in
+			return x[0]
+		}
+		_, jv, err := ad.JVP(f, in, v, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, jtu, err := ad.VJP(f, in, u, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lhs := dotT(u.Value(), jv.Value())
+		rhs := dotT(jtu[0].Value(), v[0].Value()) + dotT(jtu[1].Value(), v[1].Value())
+		t.Logf("%-22s ⟨u, Jv⟩ = %+.14f  ⟨Jᵀu, v⟩ = %+.14f  replayed %v, stored states %d", modeLabel(mode), lhs, rhs, info.DerivReplayed, info.StoredStates)
+		if math.Abs(lhs-rhs) > 1e-12*math.Max(1, math.Abs(lhs)) {
+			t.Errorf("%s: forward and reverse disagree", modeLabel(mode))
 		}
 	}
 }

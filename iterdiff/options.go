@@ -88,11 +88,10 @@ type Info struct {
 	DerivIterations int
 	DerivResidual   float64
 	DerivConverged  bool
-	// DerivReverseUnconverged is set when Piggyback's reverse mode ran at
-	// a point that had not converged: its transposed recursion at the
-	// final point is then not the transpose of the forward recursion along
-	// the iterates (use Unroll for finite-horizon reverse derivatives).
-	DerivReverseUnconverged bool
+	// DerivReplayed is set when Piggyback's reverse mode ran at a point
+	// that had not converged and therefore replayed the iterations (with
+	// √K checkpoints) to transpose the forward recursion exactly.
+	DerivReplayed bool
 
 	// LinearMethod, LinearIterations, LinearResidual and LinearConverged
 	// describe the last linear solve of Implicit mode or Root. LinearSolves
@@ -126,9 +125,6 @@ func (in *Info) Err() error {
 	}
 	if in.Mode == (Piggyback{}).mode() && in.DerivIterations > 0 && !in.DerivConverged {
 		errs = append(errs, fmt.Errorf("iterdiff: piggyback derivative not converged: residual %.3g after %d iterations", in.DerivResidual, in.DerivIterations))
-	}
-	if in.DerivReverseUnconverged {
-		errs = append(errs, fmt.Errorf("iterdiff: piggyback reverse mode at an unconverged point approximates the derivative of the iterates"))
 	}
 	if in.LinearSolves > 0 && !in.LinearConverged {
 		errs = append(errs, fmt.Errorf("iterdiff: linear solve (%s) not converged: residual %.3g after %d iterations", in.LinearMethod, in.LinearResidual, in.LinearIterations))
