@@ -27,6 +27,8 @@ func benchProblem(n, m int, seed uint64) *tensor.Tensor {
 func BenchmarkSinkhornLog(b *testing.B) {
 	C := ad.Const(benchProblem(1000, 1000, 1))
 	o := Options{Eps: 0.05, MaxIter: benchIters, Tol: -1, Mode: iterdiff.Detach{}}
+	t0 := cpuNow()
+	defer func() { b.ReportMetric((cpuNow()-t0)/1e9/float64(b.N), "cpu-s/op") }()
 	for b.Loop() {
 		res, err := Sinkhorn(C, nil, nil, o)
 		if err != nil {
@@ -47,4 +49,28 @@ func BenchmarkSinkhornKernel(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkImplicitGrad times the gradient of ⟨W, P⟩ with respect to the
+// cost matrix in Implicit mode (solve included), n = m = 500, ε = 0.05.
+func BenchmarkImplicitGrad(b *testing.B) {
+	C := ad.Const(benchProblem(500, 500, 2))
+	W := ad.Const(tensor.NewRNG(3).Normal(tensor.Float64, 500, 500))
+	o := Options{Eps: 0.05, Tol: 1e-9, MaxIter: 10000}
+	var info *Info
+	for b.Loop() {
+		_, err := ad.Grad(func(xs ...*ad.Var) *ad.Var {
+			res, err := Sinkhorn(xs[0], nil, nil, o)
+			if err != nil {
+				b.Fatal(err)
+			}
+			info = res.Info
+			return ad.SumAll(ad.Mul(res.Plan, W))
+		}, []*ad.Var{C}, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(info.Iterations), "iters")
+	b.ReportMetric(float64(info.Deriv.LinearIterations), "linear-iters")
 }
