@@ -91,3 +91,44 @@ func TestHeavyBallPiecewiseQuadratic(t *testing.T) {
 		}
 	}
 }
+
+// TestHeavyBallGenericSearch (GRADUS_SLOW=1) reproduces the search behind
+// the remark of TestHeavyBallPiecewiseQuadratic: over 5·10⁶ random (b/a,
+// α, β) ∈ [1, 1000] × [0, 2] × [0, 1] with a = 1 and x₀ = x₋₁ = 1, no case
+// has |x_400| < 1e-8 while the product of the switching matrices (the
+// Jacobian of x_400 in (x₀, x₋₁)) exceeds 1e4 in some entry. Plain float64,
+// independent of the library.
+func TestHeavyBallGenericSearch(t *testing.T) {
+	if !slow() {
+		t.Skip("GRADUS_SLOW=1 runs the 5·10⁶-sample search")
+	}
+	run := func(a, b, al, be float64, K int) (float64, float64) {
+		x, xp := 1.0, 1.0
+		p00, p01, p10, p11 := 1.0, 0.0, 0.0, 1.0
+		for k := 0; k < K; k++ {
+			c := b
+			if x < 0 {
+				c = a
+			}
+			m := 1 + be - al*c
+			x, xp = m*x-be*xp, x
+			p00, p01, p10, p11 = m*p00-be*p10, m*p01-be*p11, p00, p01
+		}
+		return x, math.Max(math.Max(math.Abs(p00), math.Abs(p01)), math.Max(math.Abs(p10), math.Abs(p11)))
+	}
+	rng := newRNG(1)
+	found, converged := 0, 0
+	for i := 0; i < 5000000; i++ {
+		b := math.Exp(rng.Float64() * math.Log(1000))
+		al, be := 2*rng.Float64(), rng.Float64()
+		x, n := run(1, b, al, be, 400)
+		if math.Abs(x) < 1e-8 {
+			converged++
+			if n > 1e4 {
+				found++
+				t.Logf("b = %g, α = %g, β = %g: |x| = %.3g, |P| = %.3g", b, al, be, math.Abs(x), n)
+			}
+		}
+	}
+	t.Logf("%d of 5·10⁶ parameter sets converged; %d with diverging derivatives", converged, found)
+}
