@@ -32,15 +32,29 @@ func init() {
 			a, b := c.In[0], c.In[1]
 			var ga, gb *Var
 			// C = op(A)·op(B): dop(A) = G·op(B)ᵀ, dop(B) = op(A)ᵀ·G
-			switch {
-			case !m.ta && !m.tb:
-				ga, gb = MatMulT(g, b, false, true), MatMulT(a, g, true, false)
-			case !m.ta && m.tb:
-				ga, gb = MatMulT(g, b, false, false), MatMulT(g, a, true, false)
-			case m.ta && !m.tb:
-				ga, gb = MatMulT(b, g, false, true), MatMulT(a, g, false, false)
-			default:
-				ga, gb = MatMulT(b, g, true, true), MatMulT(g, a, true, true)
+			if c.NeedsGrad(0) {
+				switch {
+				case !m.ta && !m.tb:
+					ga = MatMulT(g, b, false, true)
+				case !m.ta && m.tb:
+					ga = MatMulT(g, b, false, false)
+				case m.ta && !m.tb:
+					ga = MatMulT(b, g, false, true)
+				default:
+					ga = MatMulT(b, g, true, true)
+				}
+			}
+			if c.NeedsGrad(1) {
+				switch {
+				case !m.ta && !m.tb:
+					gb = MatMulT(a, g, true, false)
+				case !m.ta && m.tb:
+					gb = MatMulT(g, a, true, false)
+				case m.ta && !m.tb:
+					gb = MatMulT(a, g, false, false)
+				default:
+					gb = MatMulT(g, a, true, true)
+				}
 			}
 			return []*Var{unbroadcast(ga, a.Shape()), unbroadcast(gb, b.Shape())}
 		},

@@ -49,7 +49,14 @@ type Call struct {
 	// stats are the counters of the trace applying the rule; rules that
 	// run inner traces (Checkpoint) add to them.
 	stats *Stats
+	// need marks the inputs whose cotangent the tape will use (nil: all).
+	need []bool
 }
+
+// NeedsGrad reports whether the cotangent of input i will be used. A VJP
+// rule may return nil for inputs that are not needed, skipping their work
+// (the first layer's input gradient of a network, for instance).
+func (c *Call) NeedsGrad(i int) bool { return c.need == nil || c.need[i] }
 
 // registry lists the built-in primitives by name.
 var registry = map[string]*Prim{}

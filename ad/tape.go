@@ -76,10 +76,12 @@ func (t *Tape) apply(p *Prim, params any, in []*Var) *Var {
 	below, mine := split(t, in)
 	out := Apply(p, params, below...)
 	ids := make([]int, len(in))
+	need := make([]bool, len(in))
 	for i, m := range mine {
 		ids[i] = -1
 		if m {
 			ids[i] = in[i].id
+			need[i] = true
 		}
 	}
 	cost := t.stats.record(p, params, values(below), out.val)
@@ -87,7 +89,7 @@ func (t *Tape) apply(p *Prim, params any, in []*Var) *Var {
 	if t.opts.Anomaly && t.err == nil && out.val.HasNaNInf() {
 		t.err = &AnomalyError{Prim: p.Name, Phase: "forward", InputShapes: shapesOf(below), Input: -1}
 	}
-	t.nodes = append(t.nodes, node{call: Call{Prim: p, Params: params, In: below, Out: out, Policy: &t.policy, stats: t.stats}, ids: ids, cost: cost})
+	t.nodes = append(t.nodes, node{call: Call{Prim: p, Params: params, In: below, Out: out, Policy: &t.policy, stats: t.stats, need: need}, ids: ids, cost: cost})
 	return &Var{val: out.val, tr: t, below: out, id: len(t.nodes) - 1}
 }
 
