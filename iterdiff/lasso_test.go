@@ -131,3 +131,70 @@ func TestLassoJacobian(t *testing.T) {
 		t.Errorf("derivative error rate %.4g vs iterate error rate %.4g: ratio %.3f outside [0.8, 1.2]", sj, sx, r)
 	}
 }
+
+// TestDouglasRachfordLasso (paper 8, target 2): Douglas-Rachford on the
+// same Lasso, differentiated by piggyback: the derivative converges
+// linearly at the rate of the iterates, and its limit, mapped to x =
+// prox_{γf}(z), is the closed form (A_SᵀA_S)⁻¹A_Sᵀ·v (the implicit formula).
+func TestDouglasRachfordLasso(t *testing.T) {
+	m, n := 40, 20
+	s := newLasso(t, 8, m, n)
+	gamma := s.gamma
+	// prox of γ·½‖A· − y‖²: M(v + γAᵀy), M = (I + γAᵀA)⁻¹
+	var M mat.Dense
+	M.Mul(s.A.T(), s.A)
+	M.Scale(gamma, &M)
+	for i := 0; i < n; i++ {
+		M.Set(i, i, M.At(i, i)+1)
+	}
+	if err := M.Inverse(&M); err != nil {
+		t.Fatal(err)
+	}
+	Mv, Av := matVar(&M), matVar(s.A)
+	proxF := func(v *ad.Var, g float64, th []*ad.Var) *ad.Var {
+		return MatVec(Mv, ad.Add(v, ad.Scale(MatVec(Av, th[0], true), gamma)), false)
+	}
+	T := DouglasRachford(proxF, L1Prox(s.lam), gamma)
+	rng := newRNG(19)
+	v := randVec(rng, m)
+	K := 4000
+	zs := make([][]float64, 0, K)
+	dzs := make([][]float64, 0, K)
+	o := Options{Mode: Piggyback{}, Tol: -1, MaxIter: K, TangentCallback: func(k int, z, dz *tensor.Tensor) {
+		zs = append(zs, z.Float64s())
+		dzs = append(dzs, dz.Float64s())
+	}}
+	_, dx, err := ad.JVP(func(xs ...*ad.Var) *ad.Var {
+		z, _, err := FixedPoint(T, []*ad.Var{vecVar(make([]float64, n))}, xs, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return proxF(z[0], gamma, xs)
+	}, []*ad.Var{vecVar(s.y)}, []*ad.Var{vecVar(v)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jv := mat.NewVecDense(n, nil)
+	jv.MulVec(s.Jstar, mat.NewVecDense(m, v))
+	d := maxAbsDiffVec(dx.Value().Float64s(), jv.RawVector().Data)
+	t.Logf("DR piggyback derivative of x = prox_γf(z) after %d iterations vs closed form: %.3g", K, d)
+	if d > 1e-10 {
+		t.Errorf("DR derivative limit differs from the closed form by %.3g", d)
+	}
+	zstar, dzstar := zs[K-1], dzs[K-1]
+	var ks, ez, ed []float64
+	for k := 0; k < K-1; k++ {
+		e1, e2 := norm(sub(zs[k], zstar)), norm(sub(dzs[k], dzstar))
+		if e1 > 1e-11 && e1 < 1e-4 && e2 > 1e-11 && e2 < 1e-4 {
+			ks, ez, ed = append(ks, float64(k)), append(ez, math.Log(e1)), append(ed, math.Log(e2))
+		}
+	}
+	if len(ks) < 20 {
+		t.Fatalf("only %d iterations in the fitting window", len(ks))
+	}
+	sz, sd := slope(ks, ez), slope(ks, ed)
+	t.Logf("DR semi-log slopes over %d iterations: iterates %.4g, derivatives %.4g (ratio %.3f)", len(ks), sz, sd, sd/sz)
+	if r := sd / sz; r < 0.8 || r > 1.2 {
+		t.Errorf("DR: derivative rate %.4g vs iterate rate %.4g", sd, sz)
+	}
+}
