@@ -67,3 +67,34 @@ func BenchmarkCNNStep(b *testing.B) {
 	x, y := syntheticBatch(g, 10, 128, 1, 28, 28)
 	benchStep(b, m, x, y)
 }
+
+// BenchmarkGPTStep: a character GPT of 4 layers, 4 heads, width 128,
+// context 64, batch 32 (vocabulary 65), float32.
+func BenchmarkGPTStep(b *testing.B) {
+	g := tensor.NewRNG(1)
+	cfg := nn.GPTConfig{Vocab: 65, Context: 64, Layers: 4, Heads: 4, Width: 128, InitStd: 0.02}
+	m := must(nn.NewGPT(g, tensor.Float32, cfg))
+	const B, T = 32, 64
+	ids, tgt := make([]int, B*T), make([]int, B*T)
+	for i := range ids {
+		ids[i], tgt[i] = g.IntN(65), g.IntN(65)
+	}
+	params := nn.Tensors(m.Params())
+	opt := must(optim.NewAdamW(optim.AdamWConfig{LR: 1e-3}))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		tape, _ := ad.NewTape(nil)
+		ctx := nn.NewCtx(nn.Train, nil)
+		vars := ctx.Watch(tape, m)
+		loss := m.Loss(ctx, ids, tgt, B, T)
+		grads, err := tape.Backward(loss, nil, vars...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := opt.Step(params, nn.Values(grads)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "steps/s")
+}

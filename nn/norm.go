@@ -84,7 +84,7 @@ func (b *BatchNorm) Forward(c *Ctx, x *ad.Var) *ad.Var {
 	}
 	mean := ad.Mean(x, axes, true)
 	xc := ad.Sub(x, mean)
-	v := ad.Mean(ad.Square(xc), axes, true)
+	v := ad.Mean(ad.Mul(xc, xc), axes, true) // a product: cheaper than a power
 	y := ad.Add(ad.Mul(ad.Mul(xc, ad.Rsqrt(ad.AddScalar(v, b.Eps))), w), bias)
 	// running statistics, outside differentiation
 	m := b.Momentum
@@ -127,7 +127,7 @@ func (l *LayerNorm) Forward(c *Ctx, x *ad.Var) *ad.Var {
 	}
 	ax := []int{len(s) - 1}
 	xc := ad.Sub(x, ad.Mean(x, ax, true))
-	v := ad.Mean(ad.Square(xc), ax, true)
+	v := ad.Mean(ad.Mul(xc, xc), ax, true)
 	y := ad.Mul(xc, ad.Rsqrt(ad.AddScalar(v, l.Eps)))
 	return ad.Add(ad.Mul(y, c.Param(l.Weight)), c.Param(l.Bias))
 }
