@@ -45,6 +45,9 @@ type Figure struct {
 	Caption string `json:"caption,omitempty"`
 	// LegendLeft and LegendBottom move the legend from the top right.
 	LegendLeft, LegendBottom bool `json:"-"`
+	// LegendDrop moves a top legend down by this fraction of the figure
+	// height (to place it beside the curves rather than on them).
+	LegendDrop float64 `json:"-"`
 }
 
 // Figure sizes in inches and the PNG resolution.
@@ -73,7 +76,12 @@ func (f *Figure) Plot() (*plot.Plot, error) {
 		p.Legend.XOffs = vg.Points(4)
 	}
 	p.Legend.ThumbnailWidth = vg.Points(22)
+	if f.LegendDrop > 0 && !f.LegendBottom {
+		p.Legend.YOffs = -vg.Length(f.LegendDrop*figHeight) * vg.Inch
+	}
 	p.Add(plotter.NewGrid())
+	p.X.Tick.Marker = linTicks{}
+	p.Y.Tick.Marker = linTicks{}
 	if f.LogX {
 		p.X.Scale = logScale{}
 		p.X.Tick.Marker = logTicks{}
@@ -234,6 +242,43 @@ func (logTicks) Ticks(min, max float64) []plot.Tick {
 			}
 			ticks = append(ticks, plot.Tick{Value: w, Label: lbl})
 		}
+	}
+	return ticks
+}
+
+// linTicks puts about five labelled ticks at multiples of 1, 2 or 5 times
+// a power of ten, labelled in the shortest form (0.5, 250, 1e+04), with
+// unlabelled minor ticks between them.
+type linTicks struct{}
+
+func (linTicks) Ticks(min, max float64) []plot.Tick {
+	if !(max > min) || math.IsInf(max-min, 0) {
+		return nil
+	}
+	raw := (max - min) / 5
+	mag := math.Pow(10, math.Floor(math.Log10(raw)))
+	step := mag
+	for _, m := range []float64{1, 2, 5, 10} {
+		if m*mag >= raw {
+			step = m * mag
+			break
+		}
+	}
+	var ticks []plot.Tick
+	minor := step / 5
+	if m := step / mag; m == 2 {
+		minor = step / 4
+	}
+	for v := math.Ceil(min/minor) * minor; v <= max+minor*1e-9; v += minor {
+		q := math.Round(v/minor) * minor
+		t := plot.Tick{Value: q}
+		if r := q / step; math.Abs(r-math.Round(r)) < 1e-6 {
+			if math.Abs(q) < step*1e-9 {
+				q = 0
+			}
+			t.Label = strconv.FormatFloat(q, 'g', 6, 64)
+		}
+		ticks = append(ticks, t)
 	}
 	return ticks
 }

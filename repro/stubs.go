@@ -11,24 +11,12 @@ func innapropExperiment() Experiment {
 	return Experiment{ID: "innaprop", Title: "innaprop", Setup: func(Scale) string { return "" }, run: func(context.Context, *Config, *Result) error { return errTodo }}
 }
 
-func oneStepExperiment() Experiment {
-	return Experiment{ID: "one-step", Title: "one-step", Setup: func(Scale) string { return "" }, run: func(context.Context, *Config, *Result) error { return errTodo }}
-}
-
-func monotoneInclusionExperiment() Experiment {
-	return Experiment{ID: "monotone-inclusion", Title: "monotone-inclusion", Setup: func(Scale) string { return "" }, run: func(context.Context, *Config, *Result) error { return errTodo }}
-}
-
 func sinkhornExperiment() Experiment {
 	return Experiment{ID: "sinkhorn", Title: "sinkhorn", Setup: func(Scale) string { return "" }, run: func(context.Context, *Config, *Result) error { return errTodo }}
 }
 
 func adComplexityExperiment() Experiment {
 	return Experiment{ID: "ad-complexity", Title: "ad-complexity", Setup: func(Scale) string { return "" }, run: func(context.Context, *Config, *Result) error { return errTodo }}
-}
-
-func piggybackExperiment() Experiment {
-	return Experiment{ID: "piggyback", Title: "piggyback", Setup: func(Scale) string { return "" }, run: func(context.Context, *Config, *Result) error { return errTodo }}
 }
 
 func odeFlowsExperiment() Experiment {
