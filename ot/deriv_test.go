@@ -89,7 +89,7 @@ func TestModesAgree(t *testing.T) {
 				worst = math.Max(worst, maxAbsDiff(gk, g0))
 			}
 			tw := maxAbsDiff(tans[k].Value(), tans[0].Value())
-			t.Logf("%-24s %-10s vs implicit: VJP max diff %.2e, JVP max diff %.2e", tc.name, iterdiff.ModeName(modes[k]), worst, tw)
+			t.Logf("%-24s %-10s %-5v vs implicit: VJP max diff %.2e, JVP max diff %.2e", tc.name, iterdiff.ModeName(modes[k]), modes[k], worst, tw)
 			if worst > 1e-8 || tw > 1e-8 {
 				t.Errorf("%s: %s differs from implicit by %.3g (VJP), %.3g (JVP)", tc.name, iterdiff.ModeName(modes[k]), worst, tw)
 			}
@@ -161,4 +161,47 @@ func TestEnvelopeGradient(t *testing.T) {
 
 func centered(x *tensor.Tensor) *tensor.Tensor {
 	return tensor.AddScalar(x, -tensor.Mean(x, nil, false).Item())
+}
+
+// TestUnrollExact: the unrolled derivative is the exact derivative of
+// the K iterations run (here few, far from convergence), for both
+// methods: it matches finite differences of the same K iterations.
+func TestUnrollExact(t *testing.T) {
+	C, a, b := smallProblem(5, 4, 12)
+	W := tensor.NewRNG(2).Normal(tensor.Float64, 5, 4)
+	for _, m := range []Method{LogDomain, Kernel} {
+		o := Options{Eps: 0.05, MaxIter: 7, Tol: -1, Method: m, Mode: iterdiff.Unroll{}}
+		J := func(xs ...*ad.Var) *ad.Var {
+			res, err := Sinkhorn(xs[0], xs[1], xs[2], o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ad.SumAll(ad.Mul(res.Plan, ad.Const(W)))
+		}
+		gs, err := ad.Grad(J, []*ad.Var{ad.Const(C), ad.Const(a), ad.Const(b)}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		worst := 0.0
+		h := 1e-6
+		// perturb C only (a and b must keep equal masses)
+		for i := 0; i < C.Size(); i++ {
+			cp, cm := C.Clone(), C.Clone()
+			cp.SetFlat(i, C.AtFlat(i)+h)
+			cm.SetFlat(i, C.AtFlat(i)-h)
+			fd := (J(ad.Const(cp), ad.Const(a), ad.Const(b)).Item() - J(ad.Const(cm), ad.Const(a), ad.Const(b)).Item()) / (2 * h)
+			worst = math.Max(worst, math.Abs(fd-gs[0].Value().AtFlat(i)))
+		}
+		// a mass-preserving direction of b
+		db := tensor.Zeros(tensor.Float64, b.Size())
+		db.SetFlat(0, 1)
+		db.SetFlat(2, -1)
+		fdb := (J(ad.Const(C), ad.Const(a), ad.Const(tensor.Add(b, tensor.Scale(db, h)))).Item() -
+			J(ad.Const(C), ad.Const(a), ad.Const(tensor.Sub(b, tensor.Scale(db, h)))).Item()) / (2 * h)
+		gb := gs[2].Value().AtFlat(0) - gs[2].Value().AtFlat(2)
+		t.Logf("%v, 7 iterations: unrolled gradient vs FD: C %.1e, b-direction %.1e", m, worst, math.Abs(fdb-gb))
+		if worst > 1e-7 || math.Abs(fdb-gb) > 1e-7 {
+			t.Errorf("%v: unrolled gradient off: %.3g, %.3g", m, worst, math.Abs(fdb-gb))
+		}
+	}
 }

@@ -28,7 +28,7 @@ func Iterate(C, a, b *ad.Var, o Options, iters int, visit func(k int, plan *ad.V
 		ad.Const(tensor.Zeros(tensor.Float64, pr.m)),
 	}
 	if o.Method == Kernel {
-		x = []*ad.Var{ad.Const(tensor.Ones(tensor.Float64, pr.n)), ad.Const(b.Value())}
+		x = []*ad.Var{ad.Const(tensor.Ones(tensor.Float64, pr.n)), b}
 	}
 	th := []*ad.Var{C, a, b}
 	for k := 1; k <= iters; k++ {

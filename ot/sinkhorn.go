@@ -210,9 +210,10 @@ func finish(pr *problem, sol *solution, C, a, b *ad.Var, o *Options) (*Result, e
 			ad.Const(tensor.Zeros(tensor.Float64, pr.m)),
 		}
 		if o.Method == Kernel {
+			// u is recomputed from v by the first step; v = b⊙e^(g/ε) = b
+			// at g = 0, a function of b that Unroll differentiates
 			x0[0] = ad.Const(tensor.Ones(tensor.Float64, pr.n))
 			x0[1] = b
-			x0[1] = ad.Const(b.Value())
 		}
 		io := iterdiff.Options{MaxIter: sol.iters, Tol: -1, Mode: m}
 		if _, ok := m.(iterdiff.Piggyback); ok {
