@@ -57,7 +57,14 @@ var curvePalette = []color.RGBA{
 // LinePlot draws spec and writes it to path, as PNG or SVG according to the
 // file extension (.png, .svg; also .pdf and .eps). The file is written
 // atomically: a temporary file in the same directory renamed over path.
-func LinePlot(path string, spec PlotSpec) error {
+func LinePlot(path string, spec PlotSpec) (err error) {
+	defer func() {
+		// gonum/plot panics on some degenerate inputs; a figure is never
+		// worth a crash.
+		if r := recover(); r != nil {
+			err = fmt.Errorf("report: LinePlot %s: %v", path, r)
+		}
+	}()
 	format := strings.TrimPrefix(strings.ToLower(filepath.Ext(path)), ".")
 	switch format {
 	case "png", "svg", "pdf", "eps":
@@ -186,6 +193,21 @@ func curvePanelPlot(pn Panel) (*plot.Plot, error) {
 	}
 	if named == 0 {
 		p.Legend = plot.NewLegend()
+	}
+	if pn.LogY && drawn > 0 {
+		// gonum widens a zero-height range by ±1, which may cross 0 on
+		// a log axis: widen it by a factor instead.
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for _, s := range pn.Series {
+			for i, y := range s.Y {
+				if !nonFinite(y) && y > 0 && !nonFinite(s.X[i]) {
+					lo, hi = min(lo, y), max(hi, y)
+				}
+			}
+		}
+		if lo == hi {
+			p.Y.Min, p.Y.Max = lo/2, hi*2
+		}
 	}
 	return p, nil
 }

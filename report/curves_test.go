@@ -88,3 +88,16 @@ func ExampleLinePlot() {
 	}
 	// Output:
 }
+
+// A log panel whose points all have the same value (one evaluation) must
+// not fail: gonum would widen its range to include negative numbers.
+func TestLinePlotSinglePointLog(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "one.png")
+	err := report.LinePlot(p, report.PlotSpec{Panels: []report.Panel{
+		{LogY: true, Series: []report.Series{{X: []float64{40}, Y: []float64{0.5576}, Points: true}}},
+		{LogY: true, Series: []report.Series{{X: []float64{1, 2}, Y: []float64{3, 3}}}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

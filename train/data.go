@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/gradus-ml/gradus/data"
 )
@@ -55,7 +56,7 @@ func LoadData(c Config) (*Data, error) {
 		// Split shares storage: copy before normalizing in place.
 		train, test = train.Clone(), test.Clone()
 	}
-	return NewImageData(train.Name, train, test)
+	return NewImageData(strings.TrimSuffix(train.Name, " train"), train, test)
 }
 
 // NewImageData standardizes train and test in place with the per-channel

@@ -167,7 +167,7 @@ type Curve struct {
 // by colour, in the same order in every panel.
 func PlotCurves(path, title string, runs []Curve) error {
 	loss := report.Panel{Title: "training loss", XLabel: "step", YLabel: "cross-entropy (nats)", LogY: true}
-	test := report.Panel{Title: "test loss", XLabel: "step", YLabel: "cross-entropy (nats)", LogY: true}
+	test := report.Panel{Title: "test loss", XLabel: "step", YLabel: "cross-entropy (nats)"}
 	acc := report.Panel{Title: "test accuracy", XLabel: "step", YLabel: "accuracy (%)", LegendBottom: true}
 	text := false
 	for _, r := range runs {

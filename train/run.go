@@ -66,10 +66,7 @@ type runner struct {
 	opt   optim.Optimizer
 	sched optim.Schedule
 
-	params []*tensor.Tensor
-	grads  []*tensor.Tensor
-	adOpts ad.Options
-	stats  ad.Stats
+	stepper *Stepper
 
 	text       bool
 	epochSteps int // batches per epoch (image runs)
@@ -118,10 +115,6 @@ func newRunner(cfg Config, o Options) (*runner, error) {
 	if r.opt, err = c.Optimizer.New(); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
-	r.params = nn.Tensors(r.model.Params())
-	r.grads = make([]*tensor.Tensor, len(r.params))
-	r.stats = ad.Stats{Kinks: map[string]int{}, Calls: map[string]int{}}
-	r.adOpts = ad.Options{Policy: ad.Policy{ReLU0: c.ReLUPrime0}, Stats: &r.stats}
 
 	if r.text {
 		t := r.data.Text
@@ -143,6 +136,10 @@ func newRunner(cfg Config, o Options) (*runner, error) {
 	}
 	if r.sched, err = c.schedule(r.total); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
+	}
+	clip := max(c.ClipNorm, 0)
+	if r.stepper, err = NewStepper(r.model, r.opt, StepOptions{Policy: ad.Policy{ReLU0: c.ReLUPrime0}, Schedule: r.sched, ClipNorm: clip}); err != nil {
+		return nil, err
 	}
 	r.pos = position{Format: checkpointVer, Config: c, Kinks: map[string]int{}}
 
@@ -174,7 +171,7 @@ func newRunner(cfg Config, o Options) (*runner, error) {
 		r.pos = *pos
 		r.resumed, r.from = true, pos.Step
 		r.baseSecs = pos.Seconds
-		maps.Copy(r.stats.Kinks, pos.Kinks)
+		maps.Copy(r.stepper.Stats().Kinks, pos.Kinks)
 	}
 	if o.Out != "" {
 		if !o.Resume {
@@ -436,39 +433,14 @@ func (r *runner) runText(ctx context.Context) error {
 // the optimizer update with the scheduled learning rate.
 func (r *runner) step(loss func(*nn.Ctx) *ad.Var) error {
 	t0 := time.Now()
-	tape, err := ad.NewTape(&r.adOpts)
+	lv, err := r.stepper.Step(tensor.NewRNG(seed(r.cfg.Seed, "dropout", r.pos.Step)), loss)
 	if err != nil {
-		return fmt.Errorf("train: %w", err)
-	}
-	nc := nn.NewCtx(nn.Train, tensor.NewRNG(seed(r.cfg.Seed, "dropout", r.pos.Step)))
-	vars := nc.Watch(tape, r.model)
-	l := loss(nc)
-	gs, err := tape.Backward(l, nil, vars...)
-	if err != nil {
-		return fmt.Errorf("train: backward at step %d: %w", r.pos.Step+1, err)
-	}
-	for i, g := range gs {
-		r.grads[i] = g.Value()
-	}
-	lv := l.Value().Item()
-	if math.IsNaN(lv) || math.IsInf(lv, 0) {
-		return fmt.Errorf("train: the training loss is %v at step %d: the run diverged (try a smaller learning rate, or gradient clipping)", lv, r.pos.Step+1)
-	}
-	if r.cfg.ClipNorm > 0 {
-		if _, err := optim.ClipGradNorm(r.grads, r.cfg.ClipNorm); err != nil {
-			return fmt.Errorf("train: step %d: %w", r.pos.Step+1, err)
-		}
-	}
-	lr := r.sched.LR(r.opt.Steps())
-	r.opt.SetLR(lr)
-	if err := r.opt.Step(r.params, r.grads); err != nil {
 		return fmt.Errorf("train: step %d: %w", r.pos.Step+1, err)
 	}
-	clear(r.grads)
 	r.sessTrain += time.Since(t0).Seconds()
 	r.sessSteps++
 	r.pos.Step++
-	r.pos.LastLoss, r.pos.LastLR = lv, lr
+	r.pos.LastLoss, r.pos.LastLR = lv, r.opt.LR()
 	r.pos.WindowLoss += lv
 	r.pos.WindowCount++
 	r.pos.MeanLoss += lv
@@ -521,7 +493,7 @@ func (r *runner) checkpoint() error {
 	r.pos.Seconds = r.elapsed()
 	r.pos.TrainSeconds += r.sessTrain - r.countedTrain
 	r.countedTrain = r.sessTrain
-	maps.Copy(r.pos.Kinks, r.stats.Kinks)
+	maps.Copy(r.pos.Kinks, r.stepper.Stats().Kinks)
 	path := filepath.Join(r.opts.Out, CheckpointFile)
 	if err := saveCheckpoint(path, r.model, r.opt, &r.pos); err != nil {
 		return err
@@ -690,7 +662,7 @@ func (r *runner) summary(interrupted bool) *Summary {
 		Model: r.cfg.Model, Data: r.data.Name, Params: nn.NumParams(r.model),
 		Steps: r.pos.Step, Seconds: r.elapsed(),
 		Resumed: r.resumed, ResumedFrom: r.from, Interrupted: interrupted,
-		Kinks: maps.Clone(r.stats.Kinks), Evals: r.pos.Evals, Config: r.cfg,
+		Kinks: maps.Clone(r.stepper.Stats().Kinks), Evals: r.pos.Evals, Config: r.cfg,
 		Metrics: r.pos.Metrics, PeakRSSMB: PeakRSSMB(),
 	}
 	if s.Kinks == nil {
