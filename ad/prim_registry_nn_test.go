@@ -61,4 +61,8 @@ func init() {
 			return gs[0]
 		}), []*tensor.Tensor{prNormal(g, py...)}
 	}}
+	primCases["layer_norm"] = primCase{kind: prSmooth, build: func(g *tensor.RNG) (ad.Func, []*tensor.Tensor) {
+		f := func(v ...*ad.Var) *ad.Var { return ad.LayerNorm(v[0], v[1], v[2], 1e-2) }
+		return f, []*tensor.Tensor{prNormal(g, 3, 5), prNormal(g, 5), prNormal(g, 5)}
+	}}
 }

@@ -125,11 +125,7 @@ func (l *LayerNorm) Forward(c *Ctx, x *ad.Var) *ad.Var {
 	if len(s) == 0 || s[len(s)-1] != l.Weight.Size() {
 		panic(fmt.Sprintf("nn.LayerNorm: input %v does not end in %d features", s, l.Weight.Size()))
 	}
-	ax := []int{len(s) - 1}
-	xc := ad.Sub(x, ad.Mean(x, ax, true))
-	v := ad.Mean(ad.Mul(xc, xc), ax, true)
-	y := ad.Mul(xc, ad.Rsqrt(ad.AddScalar(v, l.Eps)))
-	return ad.Add(ad.Mul(y, c.Param(l.Weight)), c.Param(l.Bias))
+	return ad.LayerNorm(x, c.Param(l.Weight), c.Param(l.Bias), l.Eps)
 }
 
 // Params lists weight and bias.
