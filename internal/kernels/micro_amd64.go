@@ -35,6 +35,12 @@ func interleave8x8F32(dst *float32, dstStride int, src *float32, srcStride, bloc
 func interleave8x4F64(dst *float64, dstStride int, src *float64, srcStride, blocks int)
 
 //go:noescape
+func interleave4x8F32(dst *float32, dstStride int, src *float32, srcStride, blocks int)
+
+//go:noescape
+func interleave4x4F64(dst *float64, dstStride int, src *float64, srcStride, blocks int)
+
+//go:noescape
 func copyRows128(dst, src *byte, rows, stride int)
 
 // The wrappers check, once per tile, that the slices cover what the
@@ -114,6 +120,30 @@ func interleave8Asm[T float32 | float64](src []T, ld, kc int, dst []T, stride in
 // and the MLP shapes of bench_test.go; the optimum is flat (±5%) around
 // these values. kc bounds the B micro-panel (kc·nr) kept in L1, mc·kc the
 // A block kept in L2, nc·kc the B block shared by the row blocks.
+// interleave4Asm is interleave8Asm for four rows.
+func interleave4Asm[T float32 | float64](src []T, ld, kc int, dst []T, stride int) int {
+	if !hasAVX2 || kc == 0 {
+		return 0
+	}
+	switch s := any(src).(type) {
+	case []float32:
+		d := any(dst).([]float32)
+		blocks := kc / 8
+		if blocks > 0 {
+			interleave4x8F32(&d[0], stride*4, &s[0], ld*4, blocks)
+		}
+		return blocks * 8
+	case []float64:
+		d := any(dst).([]float64)
+		blocks := kc / 4
+		if blocks > 0 {
+			interleave4x4F64(&d[0], stride*8, &s[0], ld*8, blocks)
+		}
+		return blocks * 4
+	}
+	return 0
+}
+
 var (
 	hasAVX2   = cpu.X86.HasAVX2
 	hasAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX2 && cpu.X86.HasFMA

@@ -380,3 +380,88 @@ t64_loop:
 t64_done:
 	VZEROUPPER
 	RET
+
+// func interleave4x8F32(dst *float32, dstStride int, src *float32, srcStride, blocks int)
+// Four rows: handles blocks·8 columns, eight at a time (4×8 transpose,
+// 16-byte stores).
+TEXT ·interleave4x8F32(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ dstStride+8(FP), DX
+	MOVQ src+16(FP), SI
+	MOVQ srcStride+24(FP), R8
+	MOVQ blocks+32(FP), CX
+	LEAQ (R8)(R8*2), R9
+	LEAQ (DX)(DX*2), R10
+	LEAQ (DI)(DX*4), R12
+	TESTQ CX, CX
+	JZ   q32_done
+
+q32_loop:
+	VMOVUPS (SI), Y0
+	VMOVUPS (SI)(R8*1), Y1
+	VMOVUPS (SI)(R8*2), Y2
+	VMOVUPS (SI)(R9*1), Y3
+	VUNPCKLPS Y1, Y0, Y4
+	VUNPCKHPS Y1, Y0, Y5
+	VUNPCKLPS Y3, Y2, Y6
+	VUNPCKHPS Y3, Y2, Y7
+	VSHUFPS $0x44, Y6, Y4, Y0
+	VSHUFPS $0xEE, Y6, Y4, Y1
+	VSHUFPS $0x44, Y7, Y5, Y2
+	VSHUFPS $0xEE, Y7, Y5, Y3
+	VMOVUPS X0, (DI)
+	VMOVUPS X1, (DI)(DX*1)
+	VMOVUPS X2, (DI)(DX*2)
+	VMOVUPS X3, (DI)(R10*1)
+	VEXTRACTF128 $1, Y0, (R12)
+	VEXTRACTF128 $1, Y1, (R12)(DX*1)
+	VEXTRACTF128 $1, Y2, (R12)(DX*2)
+	VEXTRACTF128 $1, Y3, (R12)(R10*1)
+	ADDQ $32, SI
+	LEAQ (DI)(DX*8), DI
+	LEAQ (R12)(DX*8), R12
+	DECQ CX
+	JNZ  q32_loop
+
+q32_done:
+	VZEROUPPER
+	RET
+
+// func interleave4x4F64(dst *float64, dstStride int, src *float64, srcStride, blocks int)
+// Four rows: handles blocks·4 columns, four at a time (4×4 transpose).
+TEXT ·interleave4x4F64(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ dstStride+8(FP), DX
+	MOVQ src+16(FP), SI
+	MOVQ srcStride+24(FP), R8
+	MOVQ blocks+32(FP), CX
+	LEAQ (R8)(R8*2), R9
+	LEAQ (DX)(DX*2), R10
+	TESTQ CX, CX
+	JZ   q64_done
+
+q64_loop:
+	VMOVUPD (SI), Y0
+	VMOVUPD (SI)(R8*1), Y1
+	VMOVUPD (SI)(R8*2), Y2
+	VMOVUPD (SI)(R9*1), Y3
+	VUNPCKLPD Y1, Y0, Y4
+	VUNPCKHPD Y1, Y0, Y5
+	VUNPCKLPD Y3, Y2, Y6
+	VUNPCKHPD Y3, Y2, Y7
+	VPERM2F128 $0x20, Y6, Y4, Y0
+	VPERM2F128 $0x20, Y7, Y5, Y1
+	VPERM2F128 $0x31, Y6, Y4, Y2
+	VPERM2F128 $0x31, Y7, Y5, Y3
+	VMOVUPD Y0, (DI)
+	VMOVUPD Y1, (DI)(DX*1)
+	VMOVUPD Y2, (DI)(DX*2)
+	VMOVUPD Y3, (DI)(R10*1)
+	ADDQ $32, SI
+	LEAQ (DI)(DX*4), DI
+	DECQ CX
+	JNZ  q64_loop
+
+q64_done:
+	VZEROUPPER
+	RET

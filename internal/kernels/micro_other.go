@@ -12,3 +12,5 @@ func packRows(dst, src unsafe.Pointer, rows, stride, width int) {
 func kernelChoices() []kernelChoice { return []kernelChoice{portableChoice} }
 
 func interleave8Asm[T float32 | float64](src []T, ld, kc int, dst []T, stride int) int { return 0 }
+
+func interleave4Asm[T float32 | float64](src []T, ld, kc int, dst []T, stride int) int { return 0 }

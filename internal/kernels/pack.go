@@ -35,6 +35,12 @@ func packA[T float32 | float64](transA bool, a []T, lda, i0, mc, p0, kc, mr int,
 			}
 			continue
 		}
+		if rows == mr && mr%4 == 0 {
+			for r := 0; r < mr; r += 4 {
+				interleave4(a[(ib+r)*lda+p0:], lda, kc, dst[r:], mr)
+			}
+			continue
+		}
 		if rows == mr && mr%6 == 0 {
 			for r := 0; r < mr; r += 6 {
 				interleave6(a[(ib+r)*lda+p0:], lda, kc, dst[r:], mr)
@@ -137,5 +143,22 @@ func interleave8[T float32 | float64](src []T, ld, kc int, dst []T, stride int) 
 		d := dst[p*stride : p*stride+8 : p*stride+8]
 		d[0], d[1], d[2], d[3] = r0[p], r1[p], r2[p], r3[p]
 		d[4], d[5], d[6], d[7] = r4[p], r5[p], r6[p], r7[p]
+	}
+}
+
+// interleave4 is interleave6 for four rows.
+func interleave4[T float32 | float64](src []T, ld, kc int, dst []T, stride int) {
+	r0 := src[0*ld : 0*ld+kc]
+	r1 := src[1*ld : 1*ld+kc]
+	r2 := src[2*ld : 2*ld+kc]
+	r3 := src[3*ld : 3*ld+kc]
+	if kc == 0 {
+		return
+	}
+	_ = dst[(kc-1)*stride+3]
+	done := interleave4Asm(src, ld, kc, dst, stride)
+	for p := done; p < kc; p++ {
+		d := dst[p*stride : p*stride+4 : p*stride+4]
+		d[0], d[1], d[2], d[3] = r0[p], r1[p], r2[p], r3[p]
 	}
 }
