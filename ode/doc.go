@@ -17,8 +17,9 @@
 //     propagated along the steps taken (memory O(1));
 //   - reverse mode (ad.Grad, ad.VJP, an ad.Tape): Options.Adjoint, either
 //     DiscreteAdjoint (default), the exact gradient of the discretized
-//     solution, one step at a time on a tape, with states kept every
-//     Checkpoints steps and recomputed in between; or Backsolve, the
+//     solution, one step at a time on a tape, with checkpointed states
+//     (at most 64 by default, whatever the number of steps) and the states
+//     in between recomputed; or Backsolve, the
 //     continuous adjoint integrated backward with x itself, memory O(1),
 //     approximate (Stats.Approximate).
 //

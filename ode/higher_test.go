@@ -53,3 +53,37 @@ func TestSecondOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckpointMemory: the default discrete adjoint holds a bounded
+// number of states on a long solve and gives the same gradient as keeping
+// every state.
+func TestCheckpointMemory(t *testing.T) {
+	A := tensor.FromFloat64s(tensor.Float64, []float64{0, 1, -1, -0.01}, 2, 2)
+	x0 := vec(1, 0)
+	grad := func(o Options) (*tensor.Tensor, *Stats) {
+		var st *Stats
+		g, err := ad.Grad(func(xs ...*ad.Var) *ad.Var {
+			sol, err := Solve(linear, x0, xs, 0, 200, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st = sol.Stats
+			return ad.SumAll(sol.Final())
+		}, []*ad.Var{ad.Const(A)}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g[0].Value(), st
+	}
+	gAll, stAll := grad(Options{RTol: 1e-9, ATol: 1e-9, Adjoint: DiscreteAdjoint{Checkpoints: CheckpointAll}})
+	gDef, stDef := grad(Options{RTol: 1e-9, ATol: 1e-9})
+	N := stDef.Accepted
+	t.Logf("%d steps: all states: stored %d, recomputed %d; default: stored %d, recomputed %d; gradients differ by %.1e",
+		N, stAll.StoredStates, stAll.Recomputed, stDef.StoredStates, stDef.Recomputed, maxDiff(gAll, gDef))
+	if maxDiff(gAll, gDef) > 1e-12*maxAbs(gAll) {
+		t.Errorf("gradients differ by %.3g", maxDiff(gAll, gDef))
+	}
+	if stDef.StoredStates > 64+2*N/64+1 || stDef.Recomputed > N {
+		t.Errorf("default checkpointing holds %d states and recomputes %d for %d steps", stDef.StoredStates, stDef.Recomputed, N)
+	}
+}

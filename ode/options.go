@@ -20,14 +20,30 @@ type Adjoint interface{ adjoint() string }
 
 // DiscreteAdjoint is the exact gradient of the discretized solution
 // (discretize-then-optimize): the steps taken by the forward solve (step
-// sizes held fixed) are differentiated in reverse, one step at a time.
-// The states at every Checkpoints-th step are kept by the forward solve
-// (every step when Checkpoints ≤ 1) and the states in between are
-// recomputed during the backward pass, so memory is about
-// N/Checkpoints + Checkpoints states for N steps. The default.
+// sizes held fixed) are differentiated in reverse, one step at a time on a
+// tape. The forward solve keeps some states (checkpoints) and the backward
+// pass recomputes the states in between, segment by segment:
+//
+//   - Checkpoints = c > 0 keeps every c-th state: memory about N/c + c
+//     states for N steps, one extra forward pass;
+//   - Checkpoints = 0 (the default) bounds the memory without knowing N:
+//     at most 64 checkpoints are held, the stride doubling (every other
+//     one dropped) when they are full, so memory is at most 64 + 2N/64
+//     states, with one extra forward pass;
+//   - Checkpoints = CheckpointAll keeps every state (no recomputation).
+//
+// The gradient is the same in every case (the same operations are
+// replayed). Stats.StoredStates and Stats.Recomputed report the cost. The
+// default adjoint.
 type DiscreteAdjoint struct {
 	Checkpoints int
 }
+
+// CheckpointAll, as DiscreteAdjoint.Checkpoints, keeps every state.
+const CheckpointAll = -1
+
+// defaultCheckpoints is the checkpoint budget of DiscreteAdjoint{}.
+const defaultCheckpoints = 64
 
 // Backsolve is the continuous adjoint method: the adjoint ODE
 // λ' = −(∂f/∂x)ᵀλ, θ̄' = −(∂f/∂θ)ᵀλ is integrated backward in time
@@ -130,7 +146,11 @@ func (o *Options) validate() error {
 		return fmt.Errorf("ode: Step = %v, MaxStep = %v", o.Step, o.MaxStep)
 	}
 	switch a := o.Adjoint.(type) {
-	case nil, DiscreteAdjoint:
+	case nil:
+	case DiscreteAdjoint:
+		if a.Checkpoints < CheckpointAll {
+			return fmt.Errorf("ode: DiscreteAdjoint.Checkpoints = %d", a.Checkpoints)
+		}
 	case Backsolve:
 		if a.RTol < 0 || a.ATol < 0 {
 			return fmt.Errorf("ode: Backsolve tolerances %+v", a)

@@ -45,9 +45,12 @@ type solveParams struct {
 	// (1: exactly at its end)
 	saveStep  []int
 	saveTheta []float64
-	// states at the start of every ckEvery-th step (discrete adjoint)
-	ckEvery int
-	ckpt    []*tensor.Tensor
+	// states at the start of every ckEvery-th step (discrete adjoint);
+	// with ckBudget > 0 the stride doubles whenever ckBudget states are
+	// held, keeping every other one
+	ckEvery  int
+	ckBudget int
+	ckpt     []*tensor.Tensor
 	err     error
 }
 
@@ -104,7 +107,14 @@ func Solve(f Func, x0 *ad.Var, theta []*ad.Var, t0, t1 float64, o Options) (*Sol
 	}
 	p := &solveParams{f: f, o: o, t0: t0, saves: saves, xshape: slices.Clone(x0.Shape()), stats: &Stats{Method: o.Method.String()}}
 	if da, ok := o.Adjoint.(DiscreteAdjoint); ok || o.Adjoint == nil {
-		p.ckEvery = max(1, da.Checkpoints)
+		switch {
+		case da.Checkpoints == CheckpointAll:
+			p.ckEvery = 1
+		case da.Checkpoints > 0:
+			p.ckEvery = da.Checkpoints
+		default:
+			p.ckEvery, p.ckBudget = 1, defaultCheckpoints
+		}
 	}
 	var out *ad.Var
 	if err := catch(func() { out = ad.Apply(solvePrim, p, append([]*ad.Var{x0}, theta...)...) }); err != nil {
@@ -143,7 +153,21 @@ func (p *solveParams) eval(in []*tensor.Tensor) *tensor.Tensor {
 			panic(errPanic{fmt.Errorf("ode: the vector field captures a traced Var; pass it in theta")})
 		}
 		if p.ckEvery > 0 && k%p.ckEvery == 0 {
-			p.ckpt = append(p.ckpt, y.Value())
+			if p.ckBudget > 0 && len(p.ckpt) == p.ckBudget {
+				// thin out: keep the states at multiples of twice the stride
+				kept := p.ckpt[:0]
+				for i, st := range p.ckpt {
+					if i%2 == 0 {
+						kept = append(kept, st)
+					}
+				}
+				clear(p.ckpt[len(kept):])
+				p.ckpt = kept
+				p.ckEvery *= 2
+			}
+			if k%p.ckEvery == 0 {
+				p.ckpt = append(p.ckpt, y.Value())
+			}
 		}
 		p.ts, p.hs, p.ends = append(p.ts, t), append(p.hs, h), append(p.ends, end)
 		for next < len(p.saves) && (p.saves[next]-end)*(end-t) <= 0 {
