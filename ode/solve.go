@@ -51,7 +51,7 @@ type solveParams struct {
 	ckEvery  int
 	ckBudget int
 	ckpt     []*tensor.Tensor
-	err     error
+	err      error
 }
 
 var solvePrim *ad.Prim
