@@ -2,7 +2,6 @@ package ode
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/gradus-ml/gradus/ad"
 	"github.com/gradus-ml/gradus/tensor"
@@ -208,6 +207,5 @@ func (p *solveParams) backsolve(c *ad.Call, g *ad.Var) []*ad.Var {
 	st.Sensitivity, st.Approximate = "backsolve", true
 	st.DerivSteps, st.DerivRejected, st.DerivFEvals = cnt.steps, cnt.rejected, evals
 	st.StoredStates, st.Recomputed = 1, 0
-	_ = math.Abs
 	return out
 }

@@ -2,7 +2,6 @@ package ode
 
 import (
 	"fmt"
-	"math"
 	"slices"
 
 	"github.com/gradus-ml/gradus/ad"
@@ -51,7 +50,6 @@ type solveParams struct {
 	ckEvery  int
 	ckBudget int
 	ckpt     []*tensor.Tensor
-	err      error
 }
 
 var solvePrim *ad.Prim
@@ -283,4 +281,3 @@ func catch(f func()) (err error) {
 	return nil
 }
 
-var _ = math.Inf
