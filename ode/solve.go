@@ -280,4 +280,3 @@ func catch(f func()) (err error) {
 	f()
 	return nil
 }
-
