@@ -3,6 +3,7 @@ package repro
 import (
 	"math"
 	"sort"
+	"time"
 
 	"github.com/gradus-ml/gradus/ad"
 	"github.com/gradus-ml/gradus/tensor"
@@ -126,3 +127,8 @@ func normals(rng *tensor.RNG, n int) []float64 {
 
 // within reports lo ≤ v ≤ hi.
 func within(v, lo, hi float64) bool { return v >= lo && v <= hi }
+
+var clockStart = time.Now()
+
+// wallTime returns the seconds since the package was initialized.
+func wallTime() float64 { return time.Since(clockStart).Seconds() }
