@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
-	
+
 	"github.com/gradus-ml/gradus/ad"
 	"github.com/gradus-ml/gradus/report"
 	"github.com/gradus-ml/gradus/tensor"
