@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 
 	"github.com/gradus-ml/gradus/tensor"
 )
@@ -285,6 +286,274 @@ func layerNormJVP[T float32 | float64](x, w, tx, tw, tb *tensor.Tensor, eps floa
 					e += tbs[j]
 				}
 				y[j] = e
+			}
+		}
+	})
+	return lnResult(x.DType(), out, x.Shape())
+}
+
+// Batch normalization with batch statistics (training mode) as one
+// primitive: for x of shape [N, C, ...] and each channel c,
+//
+//	y = x̂·w[c] + b[c],  x̂ = (x − μ_c)·r_c,  r_c = 1/√(σ²_c + ε),
+//
+// with μ_c and σ²_c (biased) the mean and variance over the batch and the
+// trailing (spatial) axes. The rules are those of layer_norm with the
+// means taken per channel; they run as fused kernels in first-order
+// differentiation and as Var expressions otherwise.
+
+// batchNormParams hold ε and, for the application that BatchNorm makes,
+// where the evaluation leaves the batch statistics.
+type batchNormParams struct {
+	eps   float64
+	stats *bnStats
+}
+
+// bnStats receives the batch mean and unbiased variance from the
+// evaluation.
+type bnStats struct {
+	mu             sync.Mutex
+	mean, variance *tensor.Tensor
+}
+
+var batchNormPrim *Prim
+
+func init() {
+	batchNormPrim = register(&Prim{
+		Name: "batch_norm",
+		Eval: func(in []*tensor.Tensor, p any) *tensor.Tensor {
+			bp := p.(batchNormParams)
+			y, m, v := batchNormTensor(in[0], in[1], in[2], bp.eps)
+			if bp.stats != nil {
+				bp.stats.mu.Lock()
+				bp.stats.mean, bp.stats.variance = m, v
+				bp.stats.mu.Unlock()
+			}
+			return y
+		},
+		JVP: func(c *Call, t []*Var) *Var {
+			eps := c.Params.(batchNormParams).eps
+			x, w := c.In[0], c.In[1]
+			if untraced(append([]*Var{x, w}, t...)...) {
+				return Const(batchNormJVPTensor(x.val, w.val, val(t[0]), val(t[1]), val(t[2]), eps))
+			}
+			xh, r, ax := batchNormParts(x, eps)
+			bs := keptShape(x.Shape(), ax)
+			var y *Var
+			if t[0] != nil {
+				y = Mul(normDiff(t[0], xh, r, ax), Reshape(w, bs...))
+			}
+			if t[1] != nil {
+				y = plus(y, Mul(xh, Reshape(t[1], bs...)))
+			}
+			if t[2] != nil {
+				y = plus(y, Reshape(t[2], bs...))
+			}
+			return fit(y, c.Out.Shape())
+		},
+		VJP: func(c *Call, g *Var) []*Var {
+			eps := c.Params.(batchNormParams).eps
+			x, w := c.In[0], c.In[1]
+			if untraced(x, w, g) {
+				gx, gw, gb := batchNormVJPTensor(x.val, w.val, g.val, eps)
+				return []*Var{Const(gx), Const(gw), Const(gb)}
+			}
+			xh, r, ax := batchNormParts(x, eps)
+			wb := Reshape(w, keptShape(x.Shape(), ax)...)
+			return []*Var{normDiff(Mul(g, wb), xh, r, ax), Sum(Mul(g, xh), ax, false), Sum(g, ax, false)}
+		},
+		Flops: func(in []*tensor.Tensor, _ *tensor.Tensor, _ any) Cost {
+			n := float64(in[0].Size())
+			return Cost{Fwd: 8 * n, JVP: 12 * n, VJP: 14 * n}
+		},
+	})
+}
+
+// BatchNorm normalizes x [N, C, ...] per channel with the statistics of
+// the batch and returns y = (x − μ)/√(σ² + eps)·w + b (w, b of shape [C];
+// torch.nn.functional.batch_norm with training=True), together with the
+// batch mean and the unbiased batch variance per channel ([C], constants),
+// from which running statistics are updated. It panics if the shapes or
+// dtypes do not fit, eps is not ≥ 0, or a channel has fewer than two values.
+func BatchNorm(x, w, b *Var, eps float64) (y *Var, mean, variance *tensor.Tensor) {
+	s := x.Shape()
+	if len(s) < 2 || !slices.Equal(w.Shape(), s[1:2]) || !slices.Equal(b.Shape(), s[1:2]) {
+		panic(fmt.Sprintf("ad.BatchNorm: input %v, weight %v and bias %v (want [N, C, ...], [C], [C])", s, w.Shape(), b.Shape()))
+	}
+	if x.DType() != w.DType() || x.DType() != b.DType() {
+		panic(fmt.Sprintf("ad.BatchNorm: dtypes %v, %v and %v differ", x.DType(), w.DType(), b.DType()))
+	}
+	if !(eps >= 0) || math.IsInf(eps, 1) {
+		panic(fmt.Sprintf("ad.BatchNorm: eps %v is not finite and ≥ 0", eps))
+	}
+	if x.val.Size()/max(s[1], 1) < 2 {
+		panic(fmt.Sprintf("ad.BatchNorm: input %v has fewer than two values per channel", s))
+	}
+	st := &bnStats{}
+	y = Apply(batchNormPrim, batchNormParams{eps, st}, x, w, b)
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return y, st.mean, st.variance
+}
+
+// batchNormParts returns x̂, r (kept dims) and the reduction axes as Var
+// expressions.
+func batchNormParts(x *Var, eps float64) (xh, r *Var, ax []int) {
+	ax = []int{0}
+	for i := 2; i < len(x.Shape()); i++ {
+		ax = append(ax, i)
+	}
+	xc := Sub(x, Mean(x, ax, true))
+	r = Rsqrt(AddScalar(Mean(Mul(xc, xc), ax, true), eps))
+	return Mul(xc, r), r, ax
+}
+
+// normDiff applies the derivative of x ↦ x̂ over axes ax to u.
+func normDiff(u, xh, r *Var, ax []int) *Var {
+	return Mul(r, Sub(Sub(u, Mean(u, ax, true)), Mul(xh, Mean(Mul(u, xh), ax, true))))
+}
+
+// bnGeom returns N, C and the trailing size P of x.
+func bnGeom(x *tensor.Tensor) (n, c, p int) {
+	s := x.Shape()
+	n, c, p = s[0], s[1], 1
+	for _, d := range s[2:] {
+		p *= d
+	}
+	return n, c, p
+}
+
+// channelStats returns the mean and r = 1/√(σ² + eps) of channel ch, and
+// the biased variance, accumulated in float64.
+func channelStats[T float32 | float64](xs []T, n, c, p, ch int, eps float64) (mean, r T, v float64) {
+	s := 0.0
+	for i := 0; i < n; i++ {
+		for _, e := range xs[(i*c+ch)*p:][:p] {
+			s += float64(e)
+		}
+	}
+	m := s / float64(n*p)
+	q := 0.0
+	for i := 0; i < n; i++ {
+		for _, e := range xs[(i*c+ch)*p:][:p] {
+			d := float64(e) - m
+			q += d * d
+		}
+	}
+	v = q / float64(n*p)
+	return T(m), T(1 / math.Sqrt(v+eps)), v
+}
+
+func batchNormTensor(x, w, b *tensor.Tensor, eps float64) (y, mean, variance *tensor.Tensor) {
+	if x.DType() == tensor.Float64 {
+		return batchNormFwd[float64](x, w, b, eps)
+	}
+	return batchNormFwd[float32](x, w, b, eps)
+}
+
+func batchNormFwd[T float32 | float64](x, w, b *tensor.Tensor, eps float64) (y, mean, variance *tensor.Tensor) {
+	xs, ws, bs := lnData[T](x), lnData[T](w), lnData[T](b)
+	n, c, p := bnGeom(x)
+	out := make([]T, len(xs))
+	ms, vs := make([]float64, c), make([]float64, c)
+	parallelFor(c, func(ch int) {
+		m, r, v := channelStats(xs, n, c, p, ch, eps)
+		ms[ch], vs[ch] = float64(m), v*float64(n*p)/float64(max(n*p-1, 1))
+		k, sh := r*ws[ch], bs[ch]-m*r*ws[ch]
+		for i := 0; i < n; i++ {
+			o := (i*c + ch) * p
+			for j, e := range xs[o:][:p] {
+				out[o+j] = e*k + sh
+			}
+		}
+	})
+	d := x.DType()
+	return lnResult(d, out, x.Shape()), tensor.FromFloat64s(d, ms, c), tensor.FromFloat64s(d, vs, c)
+}
+
+func batchNormVJPTensor(x, w, g *tensor.Tensor, eps float64) (gx, gw, gb *tensor.Tensor) {
+	if x.DType() == tensor.Float64 {
+		return batchNormVJP[float64](x, w, g, eps)
+	}
+	return batchNormVJP[float32](x, w, g, eps)
+}
+
+func batchNormVJP[T float32 | float64](x, w, g *tensor.Tensor, eps float64) (gxT, gwT, gbT *tensor.Tensor) {
+	xs, ws, gs := lnData[T](x), lnData[T](w), lnData[T](g)
+	n, c, p := bnGeom(x)
+	gx, gw, gb := make([]T, len(xs)), make([]T, c), make([]T, c)
+	cnt := float64(n * p)
+	parallelFor(c, func(ch int) {
+		m, r, _ := channelStats(xs, n, c, p, ch, eps)
+		// Σ g and Σ g·x̂ over the channel
+		var sg, sgx float64
+		for i := 0; i < n; i++ {
+			o := (i*c + ch) * p
+			gr := gs[o:][:p]
+			for j, e := range xs[o:][:p] {
+				sg += float64(gr[j])
+				sgx += float64(gr[j] * (e - m) * r)
+			}
+		}
+		gw[ch], gb[ch] = T(sgx), T(sg)
+		// x̄ = r·w·(g − mean g − x̂·mean(g·x̂))
+		k := r * ws[ch]
+		m1, m2 := T(sg/cnt), T(sgx/cnt)
+		for i := 0; i < n; i++ {
+			o := (i*c + ch) * p
+			gr, dst := gs[o:][:p], gx[o:][:p]
+			for j, e := range xs[o:][:p] {
+				dst[j] = k * (gr[j] - m1 - (e-m)*r*m2)
+			}
+		}
+	})
+	d := x.DType()
+	return lnResult(d, gx, x.Shape()), lnResult(d, gw, w.Shape()), lnResult(d, gb, w.Shape())
+}
+
+func batchNormJVPTensor(x, w, tx, tw, tb *tensor.Tensor, eps float64) *tensor.Tensor {
+	if x.DType() == tensor.Float64 {
+		return batchNormJVP[float64](x, w, tx, tw, tb, eps)
+	}
+	return batchNormJVP[float32](x, w, tx, tw, tb, eps)
+}
+
+func batchNormJVP[T float32 | float64](x, w, tx, tw, tb *tensor.Tensor, eps float64) *tensor.Tensor {
+	xs, ws := lnData[T](x), lnData[T](w)
+	txs, tws, tbs := lnData[T](tx), lnData[T](tw), lnData[T](tb)
+	n, c, p := bnGeom(x)
+	out := make([]T, len(xs))
+	cnt := float64(n * p)
+	parallelFor(c, func(ch int) {
+		m, r, _ := channelStats(xs, n, c, p, ch, eps)
+		var m1, m2 T
+		if txs != nil {
+			var s1, s2 float64
+			for i := 0; i < n; i++ {
+				o := (i*c + ch) * p
+				for j, e := range xs[o:][:p] {
+					t := txs[o+j]
+					s1 += float64(t)
+					s2 += float64(t * (e - m) * r)
+				}
+			}
+			m1, m2 = T(s1/cnt), T(s2/cnt)
+		}
+		for i := 0; i < n; i++ {
+			o := (i*c + ch) * p
+			for j, e := range xs[o:][:p] {
+				xh := (e - m) * r
+				var v T
+				if txs != nil {
+					v = r * (txs[o+j] - m1 - xh*m2) * ws[ch]
+				}
+				if tws != nil {
+					v += xh * tws[ch]
+				}
+				if tbs != nil {
+					v += tbs[ch]
+				}
+				out[o+j] = v
 			}
 		}
 	})

@@ -65,4 +65,8 @@ func init() {
 		f := func(v ...*ad.Var) *ad.Var { return ad.LayerNorm(v[0], v[1], v[2], 1e-2) }
 		return f, []*tensor.Tensor{prNormal(g, 3, 5), prNormal(g, 5), prNormal(g, 5)}
 	}}
+	primCases["batch_norm"] = primCase{kind: prSmooth, build: func(g *tensor.RNG) (ad.Func, []*tensor.Tensor) {
+		f := func(v ...*ad.Var) *ad.Var { y, _, _ := ad.BatchNorm(v[0], v[1], v[2], 1e-2); return y }
+		return f, []*tensor.Tensor{prNormal(g, 3, 2, 4), prNormal(g, 2), prNormal(g, 2)}
+	}}
 }

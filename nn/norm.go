@@ -43,9 +43,9 @@ func newBatchNorm(d tensor.DType, c int, spatial bool) *BatchNorm {
 	}
 }
 
-// axes returns the reduction axes and the broadcast shape of the
-// per-channel values for input shape s.
-func (b *BatchNorm) axes(s []int) (axes []int, bshape []int) {
+// broadcastShape checks input shape s and returns the broadcast shape of
+// the per-channel values.
+func (b *BatchNorm) broadcastShape(s []int) []int {
 	c := b.Weight.Size()
 	ok := len(s) >= 2 && s[1] == c && (b.spatial && len(s) == 4 || !b.spatial && (len(s) == 2 || len(s) == 3))
 	if !ok {
@@ -57,21 +57,21 @@ func (b *BatchNorm) axes(s []int) (axes []int, bshape []int) {
 	}
 	switch len(s) {
 	case 2:
-		return []int{0}, []int{1, c}
+		return []int{1, c}
 	case 3:
-		return []int{0, 2}, []int{1, c, 1}
+		return []int{1, c, 1}
 	}
-	return []int{0, 2, 3}, []int{1, c, 1, 1}
+	return []int{1, c, 1, 1}
 }
 
 // Forward normalizes x with batch statistics (Train) or running statistics
 // (Eval). In Train mode it updates the running statistics; it panics if a
 // channel has a single value to normalize.
 func (b *BatchNorm) Forward(c *Ctx, x *ad.Var) *ad.Var {
-	axes, bs := b.axes(x.Shape())
-	w := ad.Reshape(c.Param(b.Weight), bs...)
-	bias := ad.Reshape(c.Param(b.Bias), bs...)
+	bs := b.broadcastShape(x.Shape())
 	if !c.Training() {
+		w := ad.Reshape(c.Param(b.Weight), bs...)
+		bias := ad.Reshape(c.Param(b.Bias), bs...)
 		// y = x·s + (bias − mean·s), s = weight/√(running_var + eps)
 		inv := ad.Const(tensor.Rsqrt(tensor.AddScalar(b.RunningVar, b.Eps)).Reshape(bs...))
 		s := ad.Mul(w, inv)
@@ -82,15 +82,9 @@ func (b *BatchNorm) Forward(c *Ctx, x *ad.Var) *ad.Var {
 	if n < 2 {
 		panic(fmt.Sprintf("nn.BatchNorm: training needs more than one value per channel, input %v", x.Shape()))
 	}
-	mean := ad.Mean(x, axes, true)
-	xc := ad.Sub(x, mean)
-	v := ad.Mean(ad.Mul(xc, xc), axes, true) // a product: cheaper than a power
-	y := ad.Add(ad.Mul(ad.Mul(xc, ad.Rsqrt(ad.AddScalar(v, b.Eps))), w), bias)
-	// running statistics, outside differentiation
+	y, bm, bv := ad.BatchNorm(x, c.Param(b.Weight), c.Param(b.Bias), b.Eps)
+	// running statistics, outside differentiation (bv is unbiased)
 	m := b.Momentum
-	cdim := b.Weight.Size()
-	bm := mean.Value().Reshape(cdim)
-	bv := tensor.Scale(v.Value().Reshape(cdim), float64(n)/float64(n-1))
 	b.RunningMean.CopyFrom(tensor.Add(tensor.Scale(b.RunningMean, 1-m), tensor.Scale(bm, m)))
 	b.RunningVar.CopyFrom(tensor.Add(tensor.Scale(b.RunningVar, 1-m), tensor.Scale(bv, m)))
 	b.NumBatchesTracked.SetFlat(0, b.NumBatchesTracked.Item()+1)
