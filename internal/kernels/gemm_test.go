@@ -428,3 +428,31 @@ func TestGemmPanics(t *testing.T) {
 		})
 	}
 }
+
+// TestGemmSmallBlocks shrinks the cache blocks (mc, kc, nc) of every kernel
+// family so that small products run through several row, column and k
+// blocks of the driver, including uneven last blocks.
+func TestGemmSmallBlocks(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 18))
+	for _, ch := range kernelChoices() {
+		k64, k32 := *ch.k64, *ch.k32
+		k64.mc, k64.kc, k64.nc = 2*k64.mr, 7, 3*k64.nr
+		k32.mc, k32.kc, k32.nc = 3*k32.mr, 5, 2*k32.nr
+		for it := 0; it < 60; it++ {
+			g := gemmCase{transA: it&1 != 0, transB: it&2 != 0,
+				m: 1 + rng.IntN(80), n: 1 + rng.IntN(120), k: 1 + rng.IntN(40),
+				alpha: 1.5, beta: []float64{0, 1, -0.5}[it%3], padA: it % 3, padB: 1, padC: it % 2}
+			a, lda, b, ldb, c, ldc := g.operands(rng)
+			want, bound := g.reference(a, lda, b, ldb, c, ldc)
+			got := append([]float64(nil), c...)
+			gemmPacked(&k64, g.transA, g.transB, g.m, g.n, g.k, g.alpha, a, lda, b, ldb, g.beta, got, ldc)
+			compare(t, ch.name+" f64", g, got, ldc, c, want, bound, 0x1p-52)
+
+			a32, b32, c32 := to32(a), to32(b), to32(c)
+			want, bound = g.reference(to64(a32), lda, to64(b32), ldb, to64(c32), ldc)
+			got32 := append([]float32(nil), c32...)
+			gemmPacked(&k32, g.transA, g.transB, g.m, g.n, g.k, float32(g.alpha), a32, lda, b32, ldb, float32(g.beta), got32, ldc)
+			compare(t, ch.name+" f32", g, to64(got32), ldc, to64(c32), want, bound, 0x1p-23)
+		}
+	}
+}
