@@ -53,6 +53,11 @@ type Call struct {
 	need []bool
 }
 
+// Stats returns the counters of the trace applying the rule, so a rule that
+// runs inner traces (a solver, a recomputed segment) can add its kink hits
+// and costs to them.
+func (c *Call) Stats() *Stats { return c.stats }
+
 // NeedsGrad reports whether the cotangent of input i will be used. A VJP
 // rule may return nil for inputs that are not needed, skipping their work
 // (the first layer's input gradient of a network, for instance).
