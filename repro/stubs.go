@@ -15,10 +15,6 @@ func sinkhornExperiment() Experiment {
 	return Experiment{ID: "sinkhorn", Title: "sinkhorn", Setup: func(Scale) string { return "" }, run: func(context.Context, *Config, *Result) error { return errTodo }}
 }
 
-func odeFlowsExperiment() Experiment {
-	return Experiment{ID: "ode-flows", Title: "ode-flows", Setup: func(Scale) string { return "" }, run: func(context.Context, *Config, *Result) error { return errTodo }}
-}
-
 func reluPrimeExperiment() Experiment {
 	return Experiment{ID: "relu-prime", Title: "relu-prime", Setup: func(Scale) string { return "" }, run: func(context.Context, *Config, *Result) error { return errTodo }}
 }
