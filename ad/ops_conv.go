@@ -22,12 +22,12 @@ import (
 // so every rule of each is written with the others and derivatives of any
 // order close over the three primitives.
 //
-// The kernels lower the convolution to matrix products by im2col, one
-// sample at a time: the columns matrix of a sample has a row per (input
-// channel, kernel row, kernel column) and a column per output position;
+// The kernels lower the convolution to matrix products by im2col, a chunk
+// of samples at a time: the columns matrix has a row per (input channel,
+// kernel row, kernel column) and a column per (sample, output position);
 // the forward product is W[O, C·KH·KW]·cols, the input gradient
-// col2im(Wᵀ·G) and the weight gradient Σ G·colsᵀ, with G a sample's output
-// cotangent as [O, OH·OW]. Float64 runs in float64; the other dtypes run
+// col2im(Wᵀ·G) and the weight gradient Σ G·colsᵀ, with G the chunk's
+// output cotangent as [O, S·OH·OW]. Float64 runs in float64; the other dtypes run
 // in float32 and 16-bit results are rounded once. Columns matrices come
 // from a scratch pool.
 
@@ -326,116 +326,239 @@ func conv2dWeightGradTensor(x, gt *tensor.Tensor, wShape []int, o Conv2dOptions)
 	return wrap32(x.DType(), dw, wShape...)
 }
 
-// The kernels work sample by sample: the columns matrix of one sample
-// ([C·KH·KW, P], P = OH·OW) stays in cache between its construction and the
-// product that consumes it, and the products write the NCHW output (or read
-// the NCHW cotangent) in place. Samples are shared among up to
-// kernels.Threads() goroutines in contiguous ranges.
+// The kernels work on chunks of S consecutive samples, S·P ≈ chunkCols
+// columns (P = OH·OW): the columns matrix of a chunk ([C·KH·KW, S·P]) stays
+// in cache between its construction and the product that consumes it, and
+// small images still give products wide enough that packing the weight is
+// amortized. With S = 1 the products write the NCHW output (and read the
+// NCHW cotangent) in place; otherwise a chunk's [O, S·P] block is
+// transposed on the way. Chunks are shared among up to kernels.Threads()
+// goroutines.
 
-// sampleRanges calls f(lo, hi) on contiguous ranges of the n samples, one
-// per goroutine.
-func sampleRanges(n int, f func(lo, hi int)) {
-	t := max(1, min(kernels.Threads(), n))
-	parallelFor(t, func(i int) { f(i*n/t, (i+1)*n/t) })
+// chunkCols is the target number of columns of a chunk's product.
+const chunkCols = 256
+
+// chunking returns the samples per chunk and the number of chunks.
+func (g convGeom) chunking() (s, nc int) {
+	s = min(max(1, (chunkCols+g.p()-1)/g.p()), max(g.n, 1))
+	return s, (g.n + s - 1) / s
+}
+
+// chunkRanges calls f(lo, hi) on contiguous ranges of the nc chunks, one
+// range per goroutine.
+func chunkRanges(nc int, f func(lo, hi int)) {
+	t := max(1, min(kernels.Threads(), nc))
+	parallelFor(t, func(i int) { f(i*nc/t, (i+1)*nc/t) })
 }
 
 // convForward computes out [N, O, P] = W·cols(x) (+ bias per channel).
 func convForward[T float32 | float64](x, w, bias []T, g convGeom, out []T) {
 	ckk, p, chw := g.ckk(), g.p(), g.c*g.h*g.w
-	sampleRanges(g.n, func(lo, hi int) {
-		cols := getScratch[T](ckk * p)
-		for n := lo; n < hi; n++ {
-			im2col(x[n*chw:][:chw], g, cols)
-			y := out[n*g.o*p:][:g.o*p]
-			gemmT(false, false, g.o, p, ckk, w, ckk, cols, p, 0, y, p)
-			if bias != nil {
+	s, nc := g.chunking()
+	chunkRanges(nc, func(lo, hi int) {
+		cols := getScratch[T](ckk * s * p)
+		var tmp []T
+		if s > 1 {
+			tmp = getScratch[T](g.o * s * p)
+		}
+		for k := lo; k < hi; k++ {
+			n0, n1 := k*s, min((k+1)*s, g.n)
+			ld := (n1 - n0) * p
+			for n := n0; n < n1; n++ {
+				im2colLD(x[n*chw:][:chw], g, cols, ld, (n-n0)*p)
+			}
+			if s == 1 {
+				y := out[n0*g.o*p:][:g.o*p]
+				gemmT(false, false, g.o, p, ckk, w, ckk, cols, p, 0, y, p)
+				addBias(y, bias, p)
+				continue
+			}
+			gemmT(false, false, g.o, ld, ckk, w, ckk, cols, ld, 0, tmp, ld)
+			for n := n0; n < n1; n++ {
+				y := out[n*g.o*p:][:g.o*p]
 				for o := 0; o < g.o; o++ {
-					row, b := y[o*p:][:p], bias[o]
-					for i := range row {
-						row[i] += b
-					}
+					copy(y[o*p:][:p], tmp[o*ld+(n-n0)*p:][:p])
+				}
+				addBias(y, bias, p)
+			}
+		}
+		putScratch(cols)
+		putScratch(tmp)
+	})
+}
+
+// addBias adds bias[o] to row o of y [O, P] (nothing for a nil bias).
+func addBias[T float32 | float64](y, bias []T, p int) {
+	for o, b := range bias {
+		row := y[o*p:][:p]
+		for i := range row {
+			row[i] += b
+		}
+	}
+}
+
+// gatherChunk returns the cotangent of samples [n0, n1) as [O, S·P]: gt's
+// own block when the chunk is one sample, else a transposed copy in buf.
+func gatherChunk[T float32 | float64](gt []T, g convGeom, n0, n1 int, buf []T) []T {
+	p := g.p()
+	if n1-n0 == 1 {
+		return gt[n0*g.o*p:][:g.o*p]
+	}
+	ld := (n1 - n0) * p
+	for n := n0; n < n1; n++ {
+		for o := 0; o < g.o; o++ {
+			copy(buf[o*ld+(n-n0)*p:][:p], gt[(n*g.o+o)*p:][:p])
+		}
+	}
+	return buf[:g.o*ld]
+}
+
+// convInputGrad accumulates col2im(Wᵀ·G) into dx (zeroed by the caller).
+func convInputGrad[T float32 | float64](gt, w []T, g convGeom, dx []T) {
+	ckk, p, chw := g.ckk(), g.p(), g.c*g.h*g.w
+	s, nc := g.chunking()
+	chunkRanges(nc, func(lo, hi int) {
+		dcols := getScratch[T](ckk * s * p)
+		var buf []T
+		if s > 1 {
+			buf = getScratch[T](g.o * s * p)
+		}
+		for k := lo; k < hi; k++ {
+			n0, n1 := k*s, min((k+1)*s, g.n)
+			ld := (n1 - n0) * p
+			g2 := gatherChunk(gt, g, n0, n1, buf)
+			gemmT(true, false, ckk, ld, g.o, w, ckk, g2, ld, 0, dcols, ld)
+			for n := n0; n < n1; n++ {
+				col2imLD(dcols, g, dx[n*chw:][:chw], ld, (n-n0)*p)
+			}
+		}
+		putScratch(dcols)
+		putScratch(buf)
+	})
+}
+
+// weightGradPartials bounds the memory of the partial weight gradients.
+const weightGradPartials = 1 << 22
+
+// convWeightGrad computes dw = Σ G·colsᵀ over the chunks. The chunks are
+// split into a fixed number of groups (depending on the shapes only), each
+// summed into its own partial gradient, and the partials are added in
+// order, so the result does not depend on the number of threads.
+func convWeightGrad[T float32 | float64](x, gt []T, g convGeom, dw []T) {
+	ckk, p, chw := g.ckk(), g.p(), g.c*g.h*g.w
+	s, nc := g.chunking()
+	size := g.o * ckk
+	ng := max(1, min(nc, 8, weightGradPartials/max(size, 1)))
+	part := dw
+	if ng > 1 {
+		part = getScratch[T](ng * size)
+	}
+	clear(part[:ng*size])
+	parallelFor(ng, func(k int) {
+		acc := part[k*size:][:size]
+		cols := getScratch[T](ckk * s * p)
+		var buf []T
+		if s > 1 {
+			buf = getScratch[T](g.o * s * p)
+		}
+		for c := k * nc / ng; c < (k+1)*nc/ng; c++ {
+			n0, n1 := c*s, min((c+1)*s, g.n)
+			ld := (n1 - n0) * p
+			for n := n0; n < n1; n++ {
+				im2colLD(x[n*chw:][:chw], g, cols, ld, (n-n0)*p)
+			}
+			g2 := gatherChunk(gt, g, n0, n1, buf)
+			gemmT(false, true, g.o, ckk, ld, g2, ld, cols, ld, 1, acc, ckk)
+		}
+		putScratch(cols)
+		putScratch(buf)
+	})
+	if ng > 1 {
+		copy(dw, part[:size])
+		for k := 1; k < ng; k++ {
+			for i, v := range part[k*size:][:size] {
+				dw[i] += v
+			}
+		}
+		putScratch(part)
+	}
+}
+
+// outRange returns the output columns [lo, hi) whose input column
+// ox·s + off lies in [0, w).
+func outRange(off, s, w, ow int) (lo, hi int) {
+	if off < 0 {
+		lo = (-off + s - 1) / s
+	}
+	if w-off > 0 {
+		hi = (w - off + s - 1) / s
+	}
+	hi = min(hi, ow)
+	lo = min(lo, hi)
+	return lo, hi
+}
+
+// im2colLD writes the columns of one sample x [C, H, W] into the columns
+// [col, col + OH·OW) of cols, a [C·KH·KW, ld] matrix: row (c, i, j),
+// column oy·OW + ox holds x[c, oy·sh − ph + i·dh, ox·sw − pw + j·dw], or 0
+// in the padding. With ld = OH·OW and col = 0 it is kernels.Im2Col.
+func im2colLD[T float32 | float64](x []T, g convGeom, cols []T, ld, col int) {
+	p, hw := g.p(), g.h*g.w
+	for r := 0; r < g.ckk(); r++ {
+		c, i, j := r/(g.kh*g.kw), r/g.kw%g.kh, r%g.kw
+		xc := x[c*hw:][:hw]
+		dst := cols[r*ld+col:][:p]
+		off := j*g.dw - g.pw
+		lo, hi := outRange(off, g.sw, g.w, g.ow)
+		for oy := 0; oy < g.oh; oy++ {
+			d := dst[oy*g.ow:][:g.ow]
+			iy := oy*g.sh - g.ph + i*g.dh
+			if iy < 0 || iy >= g.h {
+				clear(d)
+				continue
+			}
+			xr := xc[iy*g.w:][:g.w]
+			clear(d[:lo])
+			clear(d[hi:])
+			if g.sw == 1 {
+				copy(d[lo:hi], xr[lo+off:hi+off])
+			} else {
+				for ox := lo; ox < hi; ox++ {
+					d[ox] = xr[ox*g.sw+off]
 				}
 			}
 		}
-		putScratch(cols)
-	})
-}
-
-// convInputGrad accumulates col2im(Wᵀ·G[n]) into dx (zeroed by the caller)
-// sample by sample.
-func convInputGrad[T float32 | float64](gt, w []T, g convGeom, dx []T) {
-	ckk, p, chw := g.ckk(), g.p(), g.c*g.h*g.w
-	sampleRanges(g.n, func(lo, hi int) {
-		dcols := getScratch[T](ckk * p)
-		for n := lo; n < hi; n++ {
-			gemmT(true, false, ckk, p, g.o, w, ckk, gt[n*g.o*p:][:g.o*p], p, 0, dcols, p)
-			col2im(dcols, g, dx[n*chw:][:chw])
-		}
-		putScratch(dcols)
-	})
-}
-
-// weightGradGroup is the number of samples whose weight gradients are
-// summed into one partial sum; the partial sums are then added in order,
-// so the result does not depend on the number of threads.
-const weightGradGroup = 8
-
-// convWeightGrad computes dw = Σₙ G[n]·cols(x[n])ᵀ.
-func convWeightGrad[T float32 | float64](x, gt []T, g convGeom, dw []T) {
-	ckk, p, chw := g.ckk(), g.p(), g.c*g.h*g.w
-	ng := (g.n + weightGradGroup - 1) / weightGradGroup
-	if ng <= 1 {
-		cols := getScratch[T](ckk * p)
-		clear(dw)
-		for n := 0; n < g.n; n++ {
-			im2col(x[n*chw:][:chw], g, cols)
-			gemmT(false, true, g.o, ckk, p, gt[n*g.o*p:][:g.o*p], p, cols, p, 1, dw, ckk)
-		}
-		putScratch(cols)
-		return
 	}
-	size := g.o * ckk
-	part := getScratch[T](ng * size)
-	clear(part)
-	sampleRanges(ng, func(lo, hi int) {
-		cols := getScratch[T](ckk * p)
-		for k := lo; k < hi; k++ {
-			acc := part[k*size:][:size]
-			for n := k * weightGradGroup; n < min((k+1)*weightGradGroup, g.n); n++ {
-				im2col(x[n*chw:][:chw], g, cols)
-				gemmT(false, true, g.o, ckk, p, gt[n*g.o*p:][:g.o*p], p, cols, p, 1, acc, ckk)
+}
+
+// col2imLD adds the columns [col, col + OH·OW) of cols ([C·KH·KW, ld]) into
+// one sample dx [C, H, W]: the adjoint of im2colLD.
+func col2imLD[T float32 | float64](cols []T, g convGeom, dx []T, ld, col int) {
+	p, hw := g.p(), g.h*g.w
+	for r := 0; r < g.ckk(); r++ {
+		c, i, j := r/(g.kh*g.kw), r/g.kw%g.kh, r%g.kw
+		xc := dx[c*hw:][:hw]
+		src := cols[r*ld+col:][:p]
+		off := j*g.dw - g.pw
+		lo, hi := outRange(off, g.sw, g.w, g.ow)
+		for oy := 0; oy < g.oh; oy++ {
+			iy := oy*g.sh - g.ph + i*g.dh
+			if iy < 0 || iy >= g.h {
+				continue
+			}
+			sr := src[oy*g.ow:][:g.ow]
+			xr := xc[iy*g.w:][:g.w]
+			if g.sw == 1 {
+				xs := xr[lo+off : hi+off]
+				for k, v := range sr[lo:hi] {
+					xs[k] += v
+				}
+			} else {
+				for ox := lo; ox < hi; ox++ {
+					xr[ox*g.sw+off] += sr[ox]
+				}
 			}
 		}
-		putScratch(cols)
-	})
-	copy(dw, part[:size])
-	for k := 1; k < ng; k++ {
-		for i, v := range part[k*size:][:size] {
-			dw[i] += v
-		}
-	}
-	putScratch(part)
-}
-
-// im2col fills cols [C·KH·KW, OH·OW] from one sample x [C, H, W]
-// (kernels.Im2Col).
-func im2col[T float32 | float64](x []T, g convGeom, cols []T) {
-	switch x := any(x).(type) {
-	case []float64:
-		kernels.Im2Col64(any(cols).([]float64), x, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw)
-	case []float32:
-		kernels.Im2Col32(any(cols).([]float32), x, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw)
-	}
-}
-
-// col2im adds cols [C·KH·KW, OH·OW] into one sample dx [C, H, W], the
-// adjoint of im2col (kernels.Col2Im).
-func col2im[T float32 | float64](cols []T, g convGeom, dx []T) {
-	switch dx := any(dx).(type) {
-	case []float64:
-		kernels.Col2Im64(dx, any(cols).([]float64), g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw)
-	case []float32:
-		kernels.Col2Im32(dx, any(cols).([]float32), g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw)
 	}
 }
 

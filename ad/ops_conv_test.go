@@ -63,8 +63,13 @@ var convCases = []struct {
 	{"mixed", []int{1, 2, 9, 6}, []int{2, 2, 2, 3}, ad.Conv2dOptions{Stride: [2]int{3, 1}, Padding: [2]int{2, 0}, Dilation: [2]int{1, 2}}},
 	{"1x1_stride2", []int{3, 4, 5, 5}, []int{2, 4, 1, 1}, ad.Conv2dOptions{Stride: [2]int{2, 2}}},
 	{"pad_exceeds", []int{1, 1, 2, 2}, []int{1, 1, 3, 3}, ad.Conv2dOptions{Padding: [2]int{2, 2}, Stride: [2]int{2, 1}}},
-	// more samples than one weight-gradient group (8)
+	// one chunk of 19 samples (10 columns each)
 	{"batch19", []int{19, 2, 4, 3}, []int{3, 2, 2, 2}, ad.Conv2dOptions{Padding: [2]int{1, 0}}},
+	// chunks of one sample (324 columns each)
+	{"large_image", []int{3, 1, 20, 20}, []int{2, 1, 3, 3}, ad.Conv2dOptions{}},
+	// five chunks of 8 samples (36 columns each), the last one partial: five
+	// weight-gradient groups
+	{"chunks", []int{37, 2, 6, 6}, []int{3, 2, 3, 3}, ad.Conv2dOptions{Padding: [2]int{1, 1}}},
 }
 
 func TestConv2dMatchesDirectLoops(t *testing.T) {
