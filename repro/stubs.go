@@ -11,10 +11,6 @@ func innapropExperiment() Experiment {
 	return Experiment{ID: "innaprop", Title: "innaprop", Setup: func(Scale) string { return "" }, run: func(context.Context, *Config, *Result) error { return errTodo }}
 }
 
-func sinkhornExperiment() Experiment {
-	return Experiment{ID: "sinkhorn", Title: "sinkhorn", Setup: func(Scale) string { return "" }, run: func(context.Context, *Config, *Result) error { return errTodo }}
-}
-
 func reluPrimeExperiment() Experiment {
 	return Experiment{ID: "relu-prime", Title: "relu-prime", Setup: func(Scale) string { return "" }, run: func(context.Context, *Config, *Result) error { return errTodo }}
 }
