@@ -138,14 +138,20 @@ func init() {
 		VJP: func(c *Call, g *Var) []*Var {
 			cp := c.Params.(convParams)
 			x, w := c.In[0], c.In[1]
-			gx := Conv2dInputGrad(g, w, x.Shape(), cp.opt)
-			gw := Conv2dWeightGrad(x, g, w.Shape(), cp.opt)
-			if len(c.In) == 3 {
+			out := make([]*Var, len(c.In))
+			// an unused cotangent (the input of a first layer) is not formed
+			if c.NeedsGrad(0) {
+				out[0] = Conv2dInputGrad(g, w, x.Shape(), cp.opt)
+			}
+			if c.NeedsGrad(1) {
+				out[1] = Conv2dWeightGrad(x, g, w.Shape(), cp.opt)
+			}
+			if len(c.In) == 3 && c.NeedsGrad(2) {
 				// the batch axis first, a sum of whole contiguous samples;
 				// then the spatial axes of one [O, OH, OW] block
-				return []*Var{gx, gw, Sum(Sum(g, []int{0}, false), []int{1, 2}, false)}
+				out[2] = Sum(Sum(g, []int{0}, false), []int{1, 2}, false)
 			}
-			return []*Var{gx, gw}
+			return out
 		},
 		Flops: convFlops(func(in []*tensor.Tensor, cp convParams) convGeom {
 			return newConvGeom("conv2d", in[0].Shape(), in[1].Shape(), cp.opt)
@@ -173,7 +179,14 @@ func init() {
 		VJP: func(c *Call, h *Var) []*Var {
 			cp := c.Params.(convParams)
 			g, w := c.In[0], c.In[1]
-			return []*Var{Conv2d(h, w, cp.opt), Conv2dWeightGrad(h, g, w.Shape(), cp.opt)}
+			out := make([]*Var, 2)
+			if c.NeedsGrad(0) {
+				out[0] = Conv2d(h, w, cp.opt)
+			}
+			if c.NeedsGrad(1) {
+				out[1] = Conv2dWeightGrad(h, g, w.Shape(), cp.opt)
+			}
+			return out
 		},
 		Flops: convFlops(func(in []*tensor.Tensor, cp convParams) convGeom {
 			return newConvGeom("conv2d_input_grad", cp.shape, in[1].Shape(), cp.opt)
@@ -201,7 +214,14 @@ func init() {
 		VJP: func(c *Call, k *Var) []*Var {
 			cp := c.Params.(convParams)
 			x, g := c.In[0], c.In[1]
-			return []*Var{Conv2dInputGrad(g, k, x.Shape(), cp.opt), Conv2d(x, k, cp.opt)}
+			out := make([]*Var, 2)
+			if c.NeedsGrad(0) {
+				out[0] = Conv2dInputGrad(g, k, x.Shape(), cp.opt)
+			}
+			if c.NeedsGrad(1) {
+				out[1] = Conv2d(x, k, cp.opt)
+			}
+			return out
 		},
 		Flops: convFlops(func(in []*tensor.Tensor, cp convParams) convGeom {
 			return newConvGeom("conv2d_weight_grad", in[0].Shape(), cp.shape, cp.opt)
