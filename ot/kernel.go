@@ -123,3 +123,55 @@ func maxDiffGo(c, h []float64) float64 {
 	}
 	return fmax(fmax(m0, m1), fmax(m2, m3))
 }
+
+// lseRows computes ε·log Σ_j exp((h_j − C_ij)/ε) for the rows of C in
+// successive Sinkhorn updates, warm-starting the stabilizer: with ℓ_i the
+// value of the previous call and Δ = max_j (h_j − h_j^prev), ℓ_i + Δ is an
+// upper bound of max_j (h_j − C_ij) (ε·LSE bounds the maximum for any ε),
+// so every exponential is at most 1 and the maximum pass over the row is
+// skipped. When the bound is too loose (the sum falls below 1e−250) the
+// row is recomputed with its exact maximum.
+type lseRows struct {
+	hPrev []float64
+	lse   []float64
+}
+
+// softmin sets out[i] = −scale·ε·log Σ_j exp((h_j − C_ij)/ε) for the r
+// rows of the row-major r×len(h) matrix c.
+func (r *lseRows) softmin(out, c, h []float64, eps, scale float64, workers int) {
+	L := len(h)
+	invEps := 1 / eps
+	warm := r.hPrev != nil
+	delta := math.Inf(-1)
+	if warm {
+		for j, v := range h {
+			if p := r.hPrev[j]; !math.IsInf(p, -1) || !math.IsInf(v, -1) {
+				delta = math.Max(delta, v-p)
+			}
+		}
+		if !finite(delta) {
+			warm = false
+		}
+	} else {
+		r.hPrev = make([]float64, L)
+		r.lse = make([]float64, len(out))
+	}
+	parallelRows(len(out), workers, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			row := c[i*L : (i+1)*L]
+			var v float64
+			if m := r.lse[i] + delta; warm && finite(m) {
+				if s := sumExp(row, h, m, invEps); s >= 1e-250 && s <= float64(L)*1.01 {
+					v = m + eps*math.Log(s)
+				} else {
+					v = -softmin(row, h, eps, invEps)
+				}
+			} else {
+				v = -softmin(row, h, eps, invEps)
+			}
+			r.lse[i] = v
+			out[i] = -scale * v
+		}
+	})
+	copy(r.hPrev, h)
+}

@@ -79,3 +79,76 @@ func BenchmarkSoftminRowCPU(b *testing.B) {
 	}
 	b.ReportMetric((cpuNow()-t0)/float64(b.N*L), "cpu-ns/elem")
 }
+
+// TestLSERowsWarmStart: the warm-started reductions equal the exact ones
+// over a sequence of updates with small and large changes of h (including
+// −Inf entries and a change of ε).
+func TestLSERowsWarmStart(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	rows, L := 7, 21
+	c := make([]float64, rows*L)
+	for i := range c {
+		c[i] = 2 * r.Float64()
+	}
+	h := make([]float64, L)
+	var red lseRows
+	out := make([]float64, rows)
+	for it, shift := range []float64{0, 1e-3, 0.5, -3, 40, -200, 1e-9, 5} {
+		eps := 0.05
+		if it >= 5 {
+			eps = 0.01
+		}
+		for j := range h {
+			h[j] += shift * r.NormFloat64()
+		}
+		h[3] = math.Inf(-1)
+		red.softmin(out, c, h, eps, 0.9, 2)
+		for i := 0; i < rows; i++ {
+			want := 0.9 * softmin(c[i*L:(i+1)*L], h, eps, 1/eps)
+			if math.Abs(out[i]-want) > 1e-14*math.Max(1, math.Abs(want)) {
+				t.Errorf("update %d row %d: %v, want %v", it, i, out[i], want)
+			}
+		}
+	}
+}
+
+// TestSumExpAccuracy compares the vectorized sum of exponentials with
+// math.Exp over random arguments, one nonzero term at a time (the others
+// at −Inf, which the kernel raises to exp(−708) ≈ 3e−308) and in blocks.
+func TestSumExpAccuracy(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	worst := 0.0
+	c := make([]float64, 16)
+	h := make([]float64, 16)
+	for it := 0; it < 200000; it++ {
+		x := -700 * r.Float64()
+		if it%2 == 0 {
+			x = -5 * r.Float64()
+		}
+		for j := range h {
+			h[j] = math.Inf(-1)
+		}
+		k := it % 16
+		h[k] = x
+		got := sumExp(c, h, 0, 1)
+		want := math.Exp(x)
+		if d := ulpDiff(got, want); d > worst && want > 1e-290 {
+			worst = d
+		}
+	}
+	if worst > 2 {
+		t.Errorf("single terms: worst error %.2f ulp", worst)
+	}
+	t.Logf("sumExp single terms: worst %.2f ulp against math.Exp", worst)
+	for it := 0; it < 20000; it++ {
+		var want float64
+		for j := range h {
+			h[j] = -30 * r.Float64()
+			want += math.Exp(h[j])
+		}
+		got := sumExp(c, h, 0, 1)
+		if math.Abs(got-want) > 1e-15*want { // summation order differs
+			t.Fatalf("block sum %v, want %v", got, want)
+		}
+	}
+}

@@ -144,6 +144,7 @@ func solveLog(pr *problem, o *Options, g0 []float64) *solution {
 	hB := make([]float64, m)
 	sol := &solution{err: math.Inf(1)}
 	stages := o.epsStages()
+	var rowsF, rowsG lseRows
 	K := 0
 	for s, eps := range stages {
 		sol.schedule = append(sol.schedule, stage{K, eps})
@@ -153,13 +154,13 @@ func solveLog(pr *problem, o *Options, g0 []float64) *solution {
 			for j := range hB {
 				hB[j] = g[j] + eps*pr.logb[j]
 			}
-			softminRows(dst, pr.c, hB, eps, la, w)
+			rowsF.softmin(dst, pr.c, hB, eps, la, w)
 		}
 		colUpdate := func() {
 			for i := range hA {
 				hA[i] = f[i] + eps*pr.loga[i]
 			}
-			softminRows(g, ct, hA, eps, lb, w)
+			rowsG.softmin(g, ct, hA, eps, lb, w)
 		}
 		done := false
 		for it := 0; it < maxIt; it++ {
