@@ -194,7 +194,11 @@ func TestGemmSizes(t *testing.T) {
 		rng := rand.New(rand.NewPCG(1, 2))
 		iter := 0
 		for dim := 0; dim < 3; dim++ {
-			for size := 0; size <= 70; size++ {
+			step := 1
+			if raceEnabled {
+				step = 5 // the race run is about concurrency; keep it short
+			}
+			for size := 0; size <= 70; size += step {
 				for _, o1 := range others {
 					for _, o2 := range others {
 						for tr := 0; tr < 4; tr++ {
