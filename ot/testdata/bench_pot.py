@@ -23,9 +23,10 @@ x = rng.rand(args.n, 2)
 y = rng.rand(args.n, 2)
 M = ot.dist(x, y)
 a = ot.unif(args.n)
-best = float("inf")
+best, cpu = float("inf"), 0.0
 for _ in range(args.repeat):
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     ot.bregman.sinkhorn_log(a, a, M, 0.05, numItermax=args.iters, stopThr=0.0, warn=False)
-    best = min(best, time.perf_counter() - t0)
-print("POT %s sinkhorn_log n=%d iters=%d: %.3f s" % (ot.__version__, args.n, args.iters, best))
+    if time.perf_counter() - t0 < best:
+        best, cpu = time.perf_counter() - t0, time.process_time() - c0
+print("POT %s sinkhorn_log n=%d iters=%d (%.3f CPU-s): %.3f s" % (ot.__version__, args.n, args.iters, cpu, best))
