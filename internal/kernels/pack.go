@@ -17,6 +17,19 @@ func packRowsGo(dst, src unsafe.Pointer, rows, stride, width int) {
 	}
 }
 
+// copyWords copies rows rows of words 8-byte words, stride bytes apart in
+// src, to dst contiguously: a packed micro-panel whose rows are not the 64
+// or 128 bytes of packRows. A word loop beats a memmove call per short row.
+func copyWords(dst, src unsafe.Pointer, rows, stride, words int) {
+	for p := 0; p < rows; p++ {
+		s := unsafe.Slice((*uint64)(unsafe.Add(src, p*stride)), words)
+		d := unsafe.Slice((*uint64)(unsafe.Add(dst, p*words*8)), words)
+		for i := range d {
+			d[i] = s[i]
+		}
+	}
+}
+
 // packA copies the mc×kc block of op(A) at rows i0.., columns p0.. into ap
 // as ceil(mc/mr) micro-panels of mr rows: panel q holds element (q*mr+r, p)
 // at ap[q*mr*kc + p*mr + r]. Rows past mc are zero.
@@ -27,6 +40,12 @@ func packA[T float32 | float64](transA bool, a []T, lda, i0, mc, p0, kc, mr int,
 		ib := i0 + q*mr
 		if transA {
 			// A is stored k×m: row p of the panel is contiguous in A.
+			if w := mr * int(unsafe.Sizeof(a[0])); rows == mr && w%8 == 0 {
+				_ = a[(p0+kc-1)*lda+ib+mr-1] // bounds of the last row
+				_ = dst[kc*mr-1]
+				copyWords(unsafe.Pointer(&dst[0]), unsafe.Pointer(&a[p0*lda+ib]), kc, lda*int(unsafe.Sizeof(a[0])), w/8)
+				continue
+			}
 			for p := 0; p < kc; p++ {
 				src := a[(p0+p)*lda+ib : (p0+p)*lda+ib+rows]
 				d := dst[p*mr : p*mr+mr]
@@ -73,6 +92,12 @@ func packB[T float32 | float64](transB bool, b []T, ldb, p0, kc, j0, nc, nr int,
 			_ = b[(p0+kc-1)*ldb+jb+nr-1] // bounds of the last row
 			_ = dst[kc*nr-1]
 			packRows(unsafe.Pointer(&dst[0]), unsafe.Pointer(&b[p0*ldb+jb]), kc, ldb*int(unsafe.Sizeof(b[0])), width)
+			continue
+		}
+		if w := nr * int(unsafe.Sizeof(b[0])); !transB && cols == nr && w%8 == 0 {
+			_ = b[(p0+kc-1)*ldb+jb+nr-1]
+			_ = dst[kc*nr-1]
+			copyWords(unsafe.Pointer(&dst[0]), unsafe.Pointer(&b[p0*ldb+jb]), kc, ldb*int(unsafe.Sizeof(b[0])), w/8)
 			continue
 		}
 		if !transB {
