@@ -119,3 +119,26 @@ func TestZeroMass(t *testing.T) {
 		}
 	}
 }
+
+// TestDetach: in Detach mode nothing is differentiated (zero gradients),
+// except the cost when Envelope is set.
+func TestDetach(t *testing.T) {
+	C, a, b := smallProblem(4, 5, 13)
+	for _, env := range []bool{false, true} {
+		o := Options{Eps: 0.1, Mode: iterdiff.Detach{}, Envelope: env}
+		gs, err := ad.Grad(func(xs ...*ad.Var) *ad.Var {
+			res, err := Sinkhorn(xs[0], ad.Const(a), ad.Const(b), o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ad.Add(ad.Add(ad.SumAll(res.Plan), res.TransportCost), ad.Add(res.Cost, ad.SumAll(res.F)))
+		}, []*ad.Var{ad.Const(C)}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := norm(gs[0].Value())
+		if env && n == 0 || !env && n != 0 {
+			t.Errorf("envelope %v: gradient norm %g", env, n)
+		}
+	}
+}

@@ -233,14 +233,20 @@ func finish(pr *problem, sol *solution, C, a, b *ad.Var, o *Options) (*Result, e
 		return res, fmt.Errorf("ot: unsupported mode %T", o.Mode)
 	}
 	res.F, res.G = f, g
-	res.Plan = plan(f, g, C, a, b, eps)
-	res.TransportCost = ad.SumAll(ad.Mul(res.Plan, C))
+	Cv, av, bv := C, a, b
+	if _, ok := o.Mode.(iterdiff.Detach); ok {
+		// no derivative at all: not even the partial one of the plan
+		// formula with the potentials held fixed
+		Cv, av, bv = ad.StopGradient(C), ad.StopGradient(a), ad.StopGradient(b)
+	}
+	res.Plan = plan(f, g, Cv, av, bv, eps)
+	res.TransportCost = ad.SumAll(ad.Mul(res.Plan, Cv))
 	if o.Envelope {
 		v := dualCost(ad.StopGradient(f), ad.StopGradient(g), ad.StopGradient(C), ad.StopGradient(a), ad.StopGradient(b), ad.StopGradient(res.Plan), eps, pr.tauA, pr.tauB)
 		_, mk := envelopeCost(v.Item(), f.Value(), g.Value(), C.Value(), a.Value(), b.Value(), eps, pr.tauA, pr.tauB)
 		res.Cost = mk(C, a, b)
 	} else {
-		res.Cost = dualCost(f, g, C, a, b, res.Plan, eps, pr.tauA, pr.tauB)
+		res.Cost = dualCost(f, g, Cv, av, bv, res.Plan, eps, pr.tauA, pr.tauB)
 	}
 	return res, nil
 }
