@@ -17,7 +17,11 @@ func SinkhornPoints(x, y *ad.Var, cost CostFunc, a, b *ad.Var, o Options) (*Resu
 	if cost == nil {
 		cost = SqEuclidean
 	}
-	return Sinkhorn(cost(x, y), a, b, o)
+	C := cost(x, y)
+	if C == nil || len(C.Shape()) != 2 || C.Shape()[0] != x.Shape()[0] || C.Shape()[1] != y.Shape()[0] {
+		return nil, fmt.Errorf("ot: SinkhornPoints: the cost function returned shape %v for %d and %d points", shapeOf(C), x.Shape()[0], y.Shape()[0])
+	}
+	return Sinkhorn(C, a, b, o)
 }
 
 // Divergence returns the Sinkhorn divergence between the weighted point
