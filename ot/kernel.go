@@ -3,6 +3,7 @@ package ot
 import (
 	"math"
 	"sync"
+	"sync/atomic"
 )
 
 // Value-level kernels of the Sinkhorn iterations on float64 slices.
@@ -33,44 +34,39 @@ func fmax(a, b float64) float64 {
 	return a
 }
 
-// parallelRows runs body over [0, n) split into at most workers contiguous
-// ranges, one goroutine each (the calling goroutine takes the last).
+// parallelRows runs body over [0, n) with at most workers goroutines (the
+// calling one included) that take chunks of rows from a shared counter,
+// so that a goroutine descheduled by a busy machine does not hold the
+// others up.
 func parallelRows(n, workers int, body func(lo, hi int)) {
 	if workers <= 1 || n < 64 {
 		body(0, n)
 		return
 	}
-	workers = min(workers, n)
-	var wg sync.WaitGroup
-	chunk := (n + workers - 1) / workers
-	for w := 0; w < workers-1; w++ {
-		lo, hi := w*chunk, min((w+1)*chunk, n)
-		if lo >= hi {
-			break
+	chunk := max(16, n/(8*workers))
+	var next atomic.Int64
+	run := func() {
+		for {
+			hi := int(next.Add(int64(chunk)))
+			lo := hi - chunk
+			if lo >= n {
+				return
+			}
+			body(lo, min(hi, n))
 		}
+	}
+	var wg sync.WaitGroup
+	for w := 0; w < workers-1; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			body(lo, hi)
+			run()
 		}()
 	}
-	if lo := (workers - 1) * chunk; lo < n {
-		body(lo, n)
-	}
+	run()
 	wg.Wait()
 }
 
-// softminRows sets out[i] = scale·softmin(C[i,:], h) for the rows of the
-// r×len(h) row-major matrix c.
-func softminRows(out, c, h []float64, eps, scale float64, workers int) {
-	L := len(h)
-	invEps := 1 / eps
-	parallelRows(len(out), workers, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			out[i] = scale * softmin(c[i*L:(i+1)*L], h, eps, invEps)
-		}
-	})
-}
 
 // sumExpGo returns Σ_j exp((h_j − c_j − m)·invEps) for arguments ≤ 0 (m is
 // the maximum of h − c). It is fastExp written into the loop; arguments
