@@ -67,7 +67,6 @@ func parallelRows(n, workers int, body func(lo, hi int)) {
 	wg.Wait()
 }
 
-
 // sumExpGo returns Σ_j exp((h_j − c_j − m)·invEps) for arguments ≤ 0 (m is
 // the maximum of h − c). It is fastExp written into the loop; arguments
 // below expLo (whose exponentials are below 1e−307, negligible against the
