@@ -161,13 +161,24 @@ type Info struct {
 }
 
 // Err returns ErrNumerical or ErrNotConverged (with the error) when the
-// solve failed or did not converge, nil otherwise.
+// solve failed or did not converge, and an error when a derivative
+// computed so far was approximate: an unconverged implicit linear solve or
+// piggyback recursion. It returns nil otherwise.
 func (in *Info) Err() error {
+	var errs []error
 	switch {
 	case in.Numerical:
-		return fmt.Errorf("%w (%s, after %d iterations)", ErrNumerical, in.Method, in.Iterations)
+		errs = append(errs, fmt.Errorf("%w (%s, after %d iterations)", ErrNumerical, in.Method, in.Iterations))
 	case !in.Converged:
-		return fmt.Errorf("%w: marginal error %.3g after %d iterations", ErrNotConverged, in.MarginalError, in.Iterations)
+		errs = append(errs, fmt.Errorf("%w: marginal error %.3g after %d iterations", ErrNotConverged, in.MarginalError, in.Iterations))
 	}
-	return nil
+	if d := in.Deriv; d != nil {
+		if d.LinearSolves > 0 && !d.LinearConverged {
+			errs = append(errs, fmt.Errorf("ot: implicit derivative: linear solve (%s) not converged: residual %.3g after %d iterations", d.LinearMethod, d.LinearResidual, d.LinearIterations))
+		}
+		if d.Mode == iterdiff.ModeName(iterdiff.Piggyback{}) && d.DerivIterations > 0 && !d.DerivConverged {
+			errs = append(errs, fmt.Errorf("ot: piggyback derivative not converged: residual %.3g after %d iterations", d.DerivResidual, d.DerivIterations))
+		}
+	}
+	return errors.Join(errs...)
 }

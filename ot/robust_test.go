@@ -142,3 +142,39 @@ func TestDetach(t *testing.T) {
 		}
 	}
 }
+
+// TestKernelEpsScaling: ε-scaling with the kernel method gives the
+// log-domain plan, and Info.Err reports an implicit linear solve that was
+// cut short.
+func TestKernelEpsScaling(t *testing.T) {
+	C, a, b := smallProblem(9, 7, 14)
+	sc := &EpsScaling{Init: 1, Decay: 0.3}
+	rk, err := Sinkhorn(ad.Const(C), ad.Const(a), ad.Const(b), Options{Eps: 0.02, Method: Kernel, EpsScaling: sc, Tol: 1e-13, MaxIter: 100000, Mode: iterdiff.Detach{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rl, err := Sinkhorn(ad.Const(C), ad.Const(a), ad.Const(b), Options{Eps: 0.02, Tol: 1e-13, MaxIter: 100000, Mode: iterdiff.Detach{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := maxAbsDiff(rk.Plan.Value(), rl.Plan.Value()); d > 1e-13 || rk.Info.EpsStages < 2 {
+		t.Errorf("kernel with ε-scaling: plans differ by %.3g (%d stages)", d, rk.Info.EpsStages)
+	}
+	o := Options{Eps: 0.02, Tol: 1e-13, MaxIter: 100000, Mode: iterdiff.Implicit{MaxIter: 1}}
+	var info *Info
+	_, err = ad.Grad(func(xs ...*ad.Var) *ad.Var {
+		res, err := Sinkhorn(xs[0], ad.Const(a), ad.Const(b), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		info = res.Info
+		return res.TransportCost
+	}, []*ad.Var{ad.Const(C)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Err() == nil {
+		t.Errorf("a linear solve limited to 1 iteration is not reported: %+v", info.Deriv)
+	}
+	t.Logf("reported: %v", info.Err())
+}
