@@ -161,6 +161,14 @@ func TestErrors(t *testing.T) {
 	if _, err := Solve(blowup, x0, nil, 0, 2, Options{}); !errors.Is(err, ErrStepSize) && !errors.Is(err, ErrMaxSteps) {
 		t.Errorf("blow-up of x' = x² at t = 1: %v", err)
 	}
+	// a field capturing a traced Var instead of taking it in theta
+	tp, _ := ad.NewTape(nil)
+	k := tp.Watch(vec(2))
+	capturing := func(t float64, x *ad.Var, th []*ad.Var) *ad.Var { return ad.Neg(ad.Mul(k, x)) }
+	if _, err := Solve(capturing, x0, nil, 0, 1, Options{}); err == nil {
+		t.Error("captured traced Var: no error")
+	}
+	tp.Close()
 	wrong := func(t float64, x *ad.Var, th []*ad.Var) *ad.Var { return ad.Concat(0, x, x) }
 	if _, err := Solve(wrong, x0, nil, 0, 1, Options{}); err == nil {
 		t.Error("wrong output shape: no error")
