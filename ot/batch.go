@@ -71,7 +71,7 @@ func SinkhornBatch(C, a, b *ad.Var, o Options) (*BatchResult, error) {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				sols[i] = solveValues(prs[i], &inner, nil)
+				sols[i] = solveValues(prs[i], &inner)
 			}
 		}()
 	}

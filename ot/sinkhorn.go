@@ -66,7 +66,7 @@ func Sinkhorn(C, a, b *ad.Var, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	sol := solveValues(pr, &o, nil)
+	sol := solveValues(pr, &o)
 	return finish(pr, sol, C, a, b, &o)
 }
 

@@ -92,13 +92,12 @@ func (o *Options) workers() int {
 	return min(2, runtime.GOMAXPROCS(0))
 }
 
-// solveValues runs Sinkhorn on values. f0, g0 (may be nil) warm-start the
-// potentials.
-func solveValues(pr *problem, o *Options, g0 []float64) *solution {
+// solveValues runs Sinkhorn on values from f = g = 0.
+func solveValues(pr *problem, o *Options) *solution {
 	if o.Method == Kernel {
-		return solveKernel(pr, o, g0)
+		return solveKernel(pr, o)
 	}
-	return solveLog(pr, o, g0)
+	return solveLog(pr, o)
 }
 
 // stageControl gives the tolerance and iteration budget of stage s.
@@ -130,15 +129,12 @@ func rowError(a, f, fNew []float64, eps float64) float64 {
 	return s
 }
 
-func solveLog(pr *problem, o *Options, g0 []float64) *solution {
+func solveLog(pr *problem, o *Options) *solution {
 	n, m := pr.n, pr.m
 	ct := pr.transposed()
 	w := o.workers()
 	f := make([]float64, n)
 	g := make([]float64, m)
-	if g0 != nil {
-		copy(g, g0)
-	}
 	fNew := make([]float64, n)
 	hA := make([]float64, n)
 	hB := make([]float64, m)
@@ -232,15 +228,12 @@ func allFinite(xs []float64) bool {
 
 // solveKernel runs the scaling iterations u ← a⊙(Kv)^(−λa),
 // v ← b⊙(Kᵀu)^(−λb) with K = exp(−C/ε) (u = a⊙e^(f/ε), v = b⊙e^(g/ε)).
-func solveKernel(pr *problem, o *Options, g0 []float64) *solution {
+func solveKernel(pr *problem, o *Options) *solution {
 	n, m := pr.n, pr.m
 	w := o.workers()
 	sol := &solution{err: math.Inf(1)}
 	f := make([]float64, n)
 	g := make([]float64, m)
-	if g0 != nil {
-		copy(g, g0)
-	}
 	kmat := make([]float64, n*m)
 	u := make([]float64, n)
 	v := make([]float64, m)

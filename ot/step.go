@@ -50,9 +50,9 @@ func softminAxis(z, w *ad.Var, axis int, eps float64) *ad.Var {
 func col(v *ad.Var) *ad.Var { return ad.Reshape(v, -1, 1) }
 func row(v *ad.Var) *ad.Var { return ad.Reshape(v, 1, -1) }
 
-// logUpdate is one log-domain iteration (f, g) → (f', g').
-func (s *stepSpec) logUpdate(eps float64, f, g, C, a, b *ad.Var) (*ad.Var, *ad.Var) {
-	_ = f
+// logUpdate is one log-domain iteration (f, g) → (f', g'); f' depends on g
+// only.
+func (s *stepSpec) logUpdate(eps float64, g, C, a, b *ad.Var) (*ad.Var, *ad.Var) {
 	la, lb := lambda(s.tauA, eps), lambda(s.tauB, eps)
 	zf := ad.Scale(ad.Sub(row(g), C), 1/eps)
 	fn := softminAxis(zf, b, 1, eps)
@@ -102,7 +102,7 @@ func (s *stepSpec) step() iterdiff.Step {
 			u, v := s.kernelUpdate(eps, x[1], C, a, b)
 			return []*ad.Var{u, v}
 		}
-		f, g := s.logUpdate(eps, x[0], x[1], C, a, b)
+		f, g := s.logUpdate(eps, x[1], C, a, b)
 		return []*ad.Var{f, g}
 	}
 }
