@@ -141,7 +141,16 @@ func (f *Figure) Plot() (*plot.Plot, error) {
 		}
 	}
 	if drawn == 0 {
-		return nil, fmt.Errorf("report: figure %q has no drawable point", f.Name)
+		// Nothing to draw (e.g. all values 0 on a log axis): keep the
+		// axes, and say so, rather than fail the whole report.
+		p.Title.Text += " (no data to draw)"
+		p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 1, 0, 1
+		if f.LogX {
+			p.X.Min, p.X.Max = 1, 10
+		}
+		if f.LogY {
+			p.Y.Min, p.Y.Max = 1, 10
+		}
 	}
 	if f.LogY {
 		padLog(&p.Y.Min, &p.Y.Max)
