@@ -16,16 +16,25 @@ import (
 
 // piecewise is an elementwise primitive of one input whose derivative is
 // the constant mask deriv(policy, params)(x), multiplying the incoming
-// tangent or cotangent, and whose kinks are the x where kink(params)(x).
+// tangent or cotangent, and whose kinks are the x equal to one of the two
+// values kinks(params) (the same value twice for one kink).
 type piecewise struct {
 	name  string
 	eval  func(x *tensor.Tensor, params any) *tensor.Tensor
 	deriv func(pol *Policy, params any) func(float64) float64
-	kink  func(params any) func(float64) bool
+	kinks func(params any) (a, b float64)
+	// step, if set, describes deriv as a step at one kink k: lo below it,
+	// hi above it, at on it (NaN at NaN). First-order rules then run one
+	// typed loop.
+	step func(pol *Policy, params any) stepDeriv
 	// zeroOff says the derivative is 0 away from the kinks (and from NaN),
 	// so a rule may return a nil (zero) tangent when no element is there.
 	zeroOff bool
 }
+
+// stepDeriv is a derivative that is lo below k, at at k, hi above k and NaN
+// at NaN.
+type stepDeriv struct{ k, lo, at, hi float64 }
 
 func (pw piecewise) prim() *Prim {
 	// rule returns g times the derivative, nil for zero. The derivative is
@@ -34,40 +43,87 @@ func (pw piecewise) prim() *Prim {
 	rule := func(c *Call, g *Var) *Var {
 		x := c.In[0]
 		if pw.zeroOff {
-			k := pw.kink(c.Params)
-			if countWhere(x.val, func(v float64) bool { return k(v) || v != v }) == 0 {
+			a, b := pw.kinks(c.Params)
+			if countEq(x.val, a, b, true) == 0 {
 				return nil
 			}
 		}
-		d := pw.deriv(c.Policy, c.Params)
 		if g.tr == nil && g.DType() == x.DType() && slices.Equal(g.Shape(), x.Shape()) {
+			if pw.step != nil {
+				if r := stepMul(g.val, x.val, pw.step(c.Policy, c.Params)); r != nil {
+					return Const(r)
+				}
+			}
+			d := pw.deriv(c.Policy, c.Params)
 			return Const(tensor.Map2(g.val, x.val, func(g, v float64) float64 { return g * d(v) }))
 		}
-		return Mul(g, mask(x, d))
+		return Mul(g, mask(x, pw.deriv(c.Policy, c.Params)))
 	}
 	return &Prim{
 		Name:  pw.name,
 		Eval:  func(in []*tensor.Tensor, p any) *tensor.Tensor { return pw.eval(in[0], p) },
 		JVP:   func(c *Call, t []*Var) *Var { return rule(c, t[0]) },
 		VJP:   func(c *Call, g *Var) []*Var { return []*Var{rule(c, g)} },
-		Kinks: func(in []*tensor.Tensor, p any) int { return countWhere(in[0], pw.kink(p)) },
+		Kinks: func(in []*tensor.Tensor, p any) int { a, b := pw.kinks(p); return countEq(in[0], a, b, false) },
 		// forward: a compare and a select; rules: a mask and a product
 		Flops: elementwise(1, 2, 2),
 	}
 }
 
-// kinkAt returns a kink predicate for the points ks.
-func kinkAt(ks ...float64) func(any) func(float64) bool {
-	return func(any) func(float64) bool {
-		return func(v float64) bool {
-			for _, k := range ks {
-				if v == k {
-					return true
-				}
+// stepMul returns g·d(x) elementwise for a step derivative d, the values
+// exactly those of g·d(x) computed in float64 and rounded to the dtype, or
+// nil when the typed loop does not apply (16-bit dtypes, or a kink or
+// derivative value a float32 cannot hold exactly).
+func stepMul(g, x *tensor.Tensor, d stepDeriv) *tensor.Tensor {
+	tbl := [4]float64{d.lo, d.hi, d.at, math.NaN()}
+	switch g.DType() {
+	case tensor.Float64:
+		r := tensor.New(tensor.Float64, g.Shape()...)
+		stepMulLoop(r.Data64(), g.Data64(), x.Data64(), d.k, tbl)
+		return r
+	case tensor.Float32:
+		// with the kink and the derivative values exact in float32, the
+		// float32 compare and product equal the float64 ones rounded (the
+		// product of two float32 values is exact in float64)
+		var t32 [4]float32
+		for i, v := range tbl {
+			t32[i] = float32(v)
+			if float64(t32[i]) != v && v == v {
+				return nil
 			}
-			return false
 		}
+		if float64(float32(d.k)) != d.k {
+			return nil
+		}
+		r := tensor.New(tensor.Float32, g.Shape()...)
+		stepMulLoop(r.Data32(), g.Data32(), x.Data32(), float32(d.k), t32)
+		return r
 	}
+	return nil
+}
+
+// stepMulLoop sets z = g·tbl[class(x)], the class 0 below k, 1 above, 2 at
+// k and 3 at NaN, chosen without branches.
+func stepMulLoop[T float32 | float64](z, g, x []T, k T, tbl [4]T) {
+	g, x = g[:len(z)], x[:len(z)]
+	for i, v := range x {
+		c := 0
+		if v > k {
+			c = 1
+		}
+		if v == k {
+			c = 2
+		}
+		if v != v {
+			c = 3
+		}
+		z[i] = g[i] * tbl[c&3]
+	}
+}
+
+// kinkAt returns the kinks function of one kink point k.
+func kinkAt(k float64) func(any) (float64, float64) {
+	return func(any) (float64, float64) { return k, k }
 }
 
 var reluPrim *Prim
@@ -90,7 +146,8 @@ func init() {
 				return math.NaN()
 			}
 		},
-		kink: kinkAt(0),
+		kinks: kinkAt(0),
+		step:  func(pol *Policy, _ any) stepDeriv { return stepDeriv{k: 0, lo: 0, at: pol.ReLU0, hi: 1} },
 	}.prim())
 }
 
@@ -127,7 +184,11 @@ func init() {
 				return math.NaN()
 			}
 		},
-		kink: kinkAt(0),
+		kinks: kinkAt(0),
+		step: func(pol *Policy, p any) stepDeriv {
+			a := p.(float64)
+			return stepDeriv{k: 0, lo: a, at: a + pol.ReLU0*(1-a), hi: 1}
+		},
 	}.prim())
 }
 
@@ -148,7 +209,7 @@ func init() {
 		name:  "relu6",
 		eval:  func(x *tensor.Tensor, _ any) *tensor.Tensor { return tensor.Clamp(x, 0, 6) },
 		deriv: func(pol *Policy, _ any) func(float64) float64 { return clampDeriv(0, 6, pol.Clamp) },
-		kink:  kinkAt(0, 6),
+		kinks: func(any) (float64, float64) { return 0, 6 },
 	}.prim())
 }
 
@@ -188,9 +249,9 @@ func init() {
 			b := p.(clampParams)
 			return clampDeriv(b.lo, b.hi, pol.Clamp)
 		},
-		kink: func(p any) func(float64) bool {
+		kinks: func(p any) (float64, float64) {
 			b := p.(clampParams)
-			return func(v float64) bool { return v == b.lo || v == b.hi }
+			return b.lo, b.hi
 		},
 	}.prim())
 }
@@ -226,7 +287,8 @@ func init() {
 				return math.NaN()
 			}
 		},
-		kink: kinkAt(0),
+		kinks: kinkAt(0),
+		step:  func(pol *Policy, _ any) stepDeriv { return stepDeriv{k: 0, lo: -1, at: pol.Abs0, hi: 1} },
 	}.prim())
 }
 
@@ -252,7 +314,8 @@ func init() {
 				return 0
 			}
 		},
-		kink:    kinkAt(0),
+		kinks:   kinkAt(0),
+		step:    func(pol *Policy, _ any) stepDeriv { return stepDeriv{k: 0, lo: 0, at: pol.Sign0, hi: 0} },
 		zeroOff: true,
 	}.prim())
 }
@@ -288,7 +351,8 @@ func init() {
 				return math.NaN()
 			}
 		},
-		kink: kinkAt(1),
+		kinks: kinkAt(1),
+		step:  func(pol *Policy, _ any) stepDeriv { return stepDeriv{k: 1, lo: -1, at: -pol.Hinge0, hi: 0} },
 	}.prim())
 }
 
@@ -330,9 +394,9 @@ func init() {
 				return math.NaN()
 			}
 		},
-		kink: func(p any) func(float64) bool {
+		kinks: func(p any) (float64, float64) {
 			l := p.(float64)
-			return func(v float64) bool { return math.Abs(v) == l }
+			return l, -l
 		},
 	}.prim())
 }

@@ -1,6 +1,7 @@
 package ad
 
 import (
+	"math"
 	"slices"
 
 	"github.com/gradus-ml/gradus/tensor"
@@ -57,6 +58,56 @@ func countWhere(t *tensor.Tensor, f func(float64) bool) int {
 	for _, v := range t.Data32() {
 		if f(float64(v)) {
 			n++
+		}
+	}
+	return n
+}
+
+// countEq counts the elements of t equal to a or to b (a NaN matches
+// nothing; pass a == b for one value). With nan set, NaN elements count
+// too. It is countWhere for the kink sets of the piecewise primitives, as
+// a typed loop.
+func countEq(t *tensor.Tensor, a, b float64, nan bool) int {
+	if t.DType() == tensor.Float64 {
+		return countEqLoop(t.Data64(), a, b, nan)
+	}
+	a32, b32 := float32(a), float32(b)
+	if float64(a32) != a && float64(b32) != b {
+		// neither value is a float32: only NaNs can count
+		if !nan {
+			return 0
+		}
+		return countEqLoop(t.Data32(), float32(math.NaN()), float32(math.NaN()), true)
+	}
+	if float64(a32) != a {
+		a32 = b32
+	}
+	if float64(b32) != b {
+		b32 = a32
+	}
+	return countEqLoop(t.Data32(), a32, b32, nan)
+}
+
+func countEqLoop[T float32 | float64](s []T, a, b T, nan bool) int {
+	n := 0
+	switch {
+	case a == b && !nan:
+		for _, v := range s {
+			if v == a {
+				n++
+			}
+		}
+	case !nan:
+		for _, v := range s {
+			if v == a || v == b {
+				n++
+			}
+		}
+	default:
+		for _, v := range s {
+			if v == a || v == b || v != v {
+				n++
+			}
 		}
 	}
 	return n

@@ -101,22 +101,24 @@ func BroadcastTo(t *Tensor, shape ...int) *Tensor {
 		return t.Clone()
 	}
 	r := t.like(shape)
-	st := bstrides(t.shape, shape)
-	inner := st[len(st)-1]
 	if r.dtype.is64() {
-		forBroadcast(shape, st, st, func(o, ia, _, n int) {
-			for k := 0; k < n; k++ {
-				r.f64[o+k] = t.f64[ia+k*inner]
-			}
-		})
+		broadcastRuns(shape, t.shape, t.shape, func(o, ia, _, n, ka, _ int) { fillRun(r.f64[o:o+n], t.f64[ia:], ka) })
 	} else {
-		forBroadcast(shape, st, st, func(o, ia, _, n int) {
-			for k := 0; k < n; k++ {
-				r.f32[o+k] = t.f32[ia+k*inner]
-			}
-		})
+		broadcastRuns(shape, t.shape, t.shape, func(o, ia, _, n, ka, _ int) { fillRun(r.f32[o:o+n], t.f32[ia:], ka) })
 	}
 	return r
+}
+
+// fillRun copies src (inner stride 1) or repeats src[0] (stride 0) into dst.
+func fillRun[T float](dst, src []T, stride int) {
+	if stride == 1 {
+		copy(dst, src[:len(dst)])
+		return
+	}
+	v := src[0]
+	for i := range dst {
+		dst[i] = v
+	}
 }
 
 // SumTo sums t over broadcast dimensions so that the result has shape
@@ -138,3 +140,83 @@ func SumTo(t *Tensor, shape ...int) *Tensor {
 	}
 	return Sum(t, axes, false).Reshape(shape...)
 }
+
+// broadcastRuns iterates over the broadcast of shapes sa and sb to out in
+// runs: f(o, ia, ib, n, ka, kb) covers the output elements o..o+n−1, which
+// read a at ia+k·ka and b at ib+k·kb (ka and kb are 0 or 1). Dimensions of
+// size 1 are dropped and adjacent dimensions that both inputs traverse
+// contiguously (or both repeat) are merged first, so the runs are as long
+// as the layout allows: a [B, N] + [N] bias add is B runs of N, [B, N] +
+// [B, 1] is B runs of N reading one element of b, and inputs that only
+// differ by leading 1s are a single run.
+func broadcastRuns(out, sa, sb []int, f func(o, ia, ib, n, ka, kb int)) {
+	total := 1
+	for _, d := range out {
+		total *= d
+	}
+	if total == 0 {
+		return
+	}
+	sta, stb := bstrides(sa, out), bstrides(sb, out)
+	// collapse: keep dimensions of size > 1, merging a dimension into the
+	// previous kept one when both strides continue it
+	var dims, da, db [maxFastDims]int
+	nd := 0
+	big := false
+	for i, d := range out {
+		if d == 1 {
+			continue
+		}
+		if nd > 0 {
+			p := nd - 1
+			if da[p] == sta[i]*d && db[p] == stb[i]*d {
+				dims[p] *= d
+				da[p], db[p] = sta[i], stb[i]
+				continue
+			}
+		}
+		if nd == maxFastDims {
+			big = true
+			break
+		}
+		dims[nd], da[nd], db[nd] = d, sta[i], stb[i]
+		nd++
+	}
+	if big {
+		var ka, kb int
+		if len(out) > 0 {
+			ka, kb = sta[len(out)-1], stb[len(out)-1]
+		}
+		forBroadcast(out, sta, stb, func(o, ia, ib, n int) { f(o, ia, ib, n, ka, kb) })
+		return
+	}
+	if nd == 0 {
+		f(0, 0, 0, 1, 0, 0)
+		return
+	}
+	inner, ka, kb := dims[nd-1], da[nd-1], db[nd-1]
+	if nd == 1 {
+		f(0, 0, 0, inner, ka, kb)
+		return
+	}
+	var idx [maxFastDims]int
+	ia, ib := 0, 0
+	for o := 0; o < total; o += inner {
+		f(o, ia, ib, inner, ka, kb)
+		for d := nd - 2; d >= 0; d-- {
+			idx[d]++
+			ia += da[d]
+			ib += db[d]
+			if idx[d] < dims[d] {
+				break
+			}
+			ia -= da[d] * dims[d]
+			ib -= db[d] * dims[d]
+			idx[d] = 0
+		}
+	}
+}
+
+// maxFastDims bounds the collapsed rank broadcastRuns handles with fixed
+// arrays; higher ranks take the general iteration.
+const maxFastDims = 8

@@ -59,21 +59,18 @@ func binary(op string, a, b *Tensor, f64 func(x, y float64) float64, f32 func(x,
 	} else {
 		out := mustBroadcast(op, a.shape, b.shape)
 		r = a.like(out)
-		sa, sb := bstrides(a.shape, out), bstrides(b.shape, out)
-		var ka, kb int
-		if len(out) > 0 {
-			ka, kb = sa[len(out)-1], sb[len(out)-1]
-		}
 		if a.dtype.is64() {
-			forBroadcast(out, sa, sb, func(o, ia, ib, n int) {
-				for k := 0; k < n; k++ {
-					r.f64[o+k] = f64(a.f64[ia+k*ka], b.f64[ib+k*kb])
+			broadcastRuns(out, a.shape, b.shape, func(o, ia, ib, n, ka, kb int) {
+				z, x, y := r.f64[o:o+n], a.f64[ia:], b.f64[ib:]
+				for k := range z {
+					z[k] = f64(x[k*ka], y[k*kb])
 				}
 			})
 		} else {
-			forBroadcast(out, sa, sb, func(o, ia, ib, n int) {
-				for k := 0; k < n; k++ {
-					r.f32[o+k] = f32(a.f32[ia+k*ka], b.f32[ib+k*kb])
+			broadcastRuns(out, a.shape, b.shape, func(o, ia, ib, n, ka, kb int) {
+				z, x, y := r.f32[o:o+n], a.f32[ia:], b.f32[ib:]
+				for k := range z {
+					z[k] = f32(x[k*ka], y[k*kb])
 				}
 			})
 		}
@@ -83,47 +80,25 @@ func binary(op string, a, b *Tensor, f64 func(x, y float64) float64, f32 func(x,
 }
 
 // Add returns a + b with broadcasting.
-func Add(a, b *Tensor) *Tensor {
-	return binary("Add", a, b, func(x, y float64) float64 { return x + y }, func(x, y float32) float32 { return x + y })
-}
+func Add(a, b *Tensor) *Tensor { return binaryTyped("Add", opAdd, a, b) }
 
 // Sub returns a − b with broadcasting.
-func Sub(a, b *Tensor) *Tensor {
-	return binary("Sub", a, b, func(x, y float64) float64 { return x - y }, func(x, y float32) float32 { return x - y })
-}
+func Sub(a, b *Tensor) *Tensor { return binaryTyped("Sub", opSub, a, b) }
 
 // Mul returns a · b elementwise with broadcasting.
-func Mul(a, b *Tensor) *Tensor {
-	return binary("Mul", a, b, func(x, y float64) float64 { return x * y }, func(x, y float32) float32 { return x * y })
-}
+func Mul(a, b *Tensor) *Tensor { return binaryTyped("Mul", opMul, a, b) }
 
 // Div returns a / b elementwise with broadcasting.
-func Div(a, b *Tensor) *Tensor {
-	return binary("Div", a, b, func(x, y float64) float64 { return x / y }, func(x, y float32) float32 { return x / y })
-}
+func Div(a, b *Tensor) *Tensor { return binaryTyped("Div", opDiv, a, b) }
 
 // Pow returns a^b elementwise with broadcasting (math.Pow semantics).
 func Pow(a, b *Tensor) *Tensor { return binary("Pow", a, b, math.Pow, nil) }
 
 // Maximum returns the elementwise maximum of a and b (NaN propagates).
-func Maximum(a, b *Tensor) *Tensor { return binary("Maximum", a, b, maxNaN, nil) }
+func Maximum(a, b *Tensor) *Tensor { return binaryTyped("Maximum", opMax, a, b) }
 
 // Minimum returns the elementwise minimum of a and b (NaN propagates).
-func Minimum(a, b *Tensor) *Tensor { return binary("Minimum", a, b, minNaN, nil) }
-
-func maxNaN(x, y float64) float64 {
-	if x != x || y != y {
-		return math.NaN()
-	}
-	return max(x, y)
-}
-
-func minNaN(x, y float64) float64 {
-	if x != x || y != y {
-		return math.NaN()
-	}
-	return min(x, y)
-}
+func Minimum(a, b *Tensor) *Tensor { return binaryTyped("Minimum", opMin, a, b) }
 
 func b2f(c bool) float64 {
 	if c {
@@ -134,32 +109,32 @@ func b2f(c bool) float64 {
 
 // Greater returns 1 where a > b and 0 elsewhere (broadcasting, dtype of a).
 func Greater(a, b *Tensor) *Tensor {
-	return binary("Greater", a, b, func(x, y float64) float64 { return b2f(x > y) }, nil)
+	return binaryTyped("Greater", opGT, a, b)
 }
 
 // GreaterEqual returns 1 where a ≥ b and 0 elsewhere.
 func GreaterEqual(a, b *Tensor) *Tensor {
-	return binary("GreaterEqual", a, b, func(x, y float64) float64 { return b2f(x >= y) }, nil)
+	return binaryTyped("GreaterEqual", opGE, a, b)
 }
 
 // Less returns 1 where a < b and 0 elsewhere.
 func Less(a, b *Tensor) *Tensor {
-	return binary("Less", a, b, func(x, y float64) float64 { return b2f(x < y) }, nil)
+	return binaryTyped("Less", opLT, a, b)
 }
 
 // LessEqual returns 1 where a ≤ b and 0 elsewhere.
 func LessEqual(a, b *Tensor) *Tensor {
-	return binary("LessEqual", a, b, func(x, y float64) float64 { return b2f(x <= y) }, nil)
+	return binaryTyped("LessEqual", opLE, a, b)
 }
 
 // Equal returns 1 where a == b and 0 elsewhere.
 func Equal(a, b *Tensor) *Tensor {
-	return binary("Equal", a, b, func(x, y float64) float64 { return b2f(x == y) }, nil)
+	return binaryTyped("Equal", opEQ, a, b)
 }
 
 // NotEqual returns 1 where a != b and 0 elsewhere.
 func NotEqual(a, b *Tensor) *Tensor {
-	return binary("NotEqual", a, b, func(x, y float64) float64 { return b2f(x != y) }, nil)
+	return binaryTyped("NotEqual", opNE, a, b)
 }
 
 // Where returns a where cond is nonzero and b elsewhere, with broadcasting
@@ -167,89 +142,88 @@ func NotEqual(a, b *Tensor) *Tensor {
 func Where(cond, a, b *Tensor) *Tensor {
 	mustSameDType("Where", a, b)
 	out := mustBroadcast("Where", cond.shape, a.shape, b.shape)
-	c := BroadcastTo(cond, out...)
+	// the result starts as a (broadcast); b is read in place, or broadcast
+	// once when its shape differs
 	x := BroadcastTo(a, out...)
-	y := BroadcastTo(b, out...)
-	for i := 0; i < c.Size(); i++ {
-		if c.AtFlat(i) == 0 {
-			if x.dtype.is64() {
-				x.f64[i] = y.f64[i]
-			} else {
-				x.f32[i] = y.f32[i]
-			}
-		}
+	y := b
+	if !slices.Equal(b.shape, out) {
+		y = BroadcastTo(b, out...)
 	}
+	c := cond
+	if !slices.Equal(cond.shape, out) {
+		c = BroadcastTo(cond, out...)
+	}
+	whereFill(x, y, c)
 	return x
 }
 
-// Neg returns −a.
-func Neg(a *Tensor) *Tensor {
-	return unary(a, func(x float64) float64 { return -x }, func(x float32) float32 { return -x })
+// whereFill copies y into x where cond (shaped like them) is zero.
+func whereFill(x, y, cond *Tensor) {
+	switch {
+	case cond.dtype.is64() && x.dtype.is64():
+		whereLoop(x.f64, y.f64, cond.f64)
+	case cond.dtype.is64():
+		whereLoop(x.f32, y.f32, cond.f64)
+	case x.dtype.is64():
+		whereLoop(x.f64, y.f64, cond.f32)
+	default:
+		whereLoop(x.f32, y.f32, cond.f32)
+	}
 }
+
+func whereLoop[T, C float](x, y []T, c []C) {
+	y, c = y[:len(x)], c[:len(x)]
+	for i, v := range c {
+		if v == 0 {
+			x[i] = y[i]
+		}
+	}
+}
+
+// Neg returns −a.
+func Neg(a *Tensor) *Tensor { return unaryTyped(opNeg, a, 0, 0) }
 
 // Scale returns s·a.
-func Scale(a *Tensor, s float64) *Tensor {
-	s32 := float32(s)
-	return unary(a, func(x float64) float64 { return s * x }, func(x float32) float32 { return s32 * x })
-}
+func Scale(a *Tensor, s float64) *Tensor { return unaryTyped(opScale, a, s, 0) }
 
 // AddScalar returns a + s.
-func AddScalar(a *Tensor, s float64) *Tensor {
-	s32 := float32(s)
-	return unary(a, func(x float64) float64 { return x + s }, func(x float32) float32 { return x + s32 })
-}
+func AddScalar(a *Tensor, s float64) *Tensor { return unaryTyped(opAddS, a, s, 0) }
 
 // Abs returns |a|.
-func Abs(a *Tensor) *Tensor { return unary(a, math.Abs, nil) }
+func Abs(a *Tensor) *Tensor { return unaryTyped(opAbs, a, 0, 0) }
 
 // Sign returns −1, 0 or 1 by the sign of each element (NaN stays NaN).
-func Sign(a *Tensor) *Tensor {
-	return unary(a, func(x float64) float64 {
-		switch {
-		case x > 0:
-			return 1
-		case x < 0:
-			return -1
-		}
-		return x
-	}, nil)
-}
+func Sign(a *Tensor) *Tensor { return unaryTyped(opSign, a, 0, 0) }
 
 // Exp returns e^a.
-func Exp(a *Tensor) *Tensor { return unary(a, math.Exp, nil) }
+func Exp(a *Tensor) *Tensor { return unaryTyped(opExp, a, 0, 0) }
 
 // Log returns the natural logarithm of a.
-func Log(a *Tensor) *Tensor { return unary(a, math.Log, nil) }
+func Log(a *Tensor) *Tensor { return unaryTyped(opLog, a, 0, 0) }
 
 // Log1p returns log(1 + a), accurate near 0.
-func Log1p(a *Tensor) *Tensor { return unary(a, math.Log1p, nil) }
+func Log1p(a *Tensor) *Tensor { return unaryTyped(opLog1p, a, 0, 0) }
 
 // Expm1 returns e^a − 1, accurate near 0.
-func Expm1(a *Tensor) *Tensor { return unary(a, math.Expm1, nil) }
+func Expm1(a *Tensor) *Tensor { return unaryTyped(opExpm1, a, 0, 0) }
 
 // Sqrt returns √a.
-func Sqrt(a *Tensor) *Tensor { return unary(a, math.Sqrt, nil) }
+func Sqrt(a *Tensor) *Tensor { return unaryTyped(opSqrt, a, 0, 0) }
 
 // Rsqrt returns 1/√a.
-func Rsqrt(a *Tensor) *Tensor {
-	return unary(a, func(x float64) float64 { return 1 / math.Sqrt(x) }, nil)
-}
+func Rsqrt(a *Tensor) *Tensor { return unaryTyped(opRsqrt, a, 0, 0) }
 
 // Square returns a².
-func Square(a *Tensor) *Tensor {
-	return unary(a, func(x float64) float64 { return x * x }, func(x float32) float32 { return x * x })
-}
+func Square(a *Tensor) *Tensor { return unaryTyped(opSquare, a, 0, 0) }
 
 // PowScalar returns a^p.
-func PowScalar(a *Tensor, p float64) *Tensor {
-	return unary(a, func(x float64) float64 { return math.Pow(x, p) }, nil)
-}
+func PowScalar(a *Tensor, p float64) *Tensor { return unaryTyped(opPowS, a, p, 0) }
 
 // Tanh returns the hyperbolic tangent of a.
-func Tanh(a *Tensor) *Tensor { return unary(a, math.Tanh, nil) }
+func Tanh(a *Tensor) *Tensor { return unaryTyped(opTanh, a, 0, 0) }
 
 // Sigmoid returns 1/(1 + e^−a), computed without overflow.
-func Sigmoid(a *Tensor) *Tensor { return unary(a, sigmoid, nil) }
+func Sigmoid(a *Tensor) *Tensor { return unaryTyped(opSigmoid, a, 0, 0) }
 
 func sigmoid(x float64) float64 {
 	if x >= 0 {
@@ -260,7 +234,7 @@ func sigmoid(x float64) float64 {
 }
 
 // Softplus returns log(1 + e^a), computed without overflow.
-func Softplus(a *Tensor) *Tensor { return unary(a, softplus, nil) }
+func Softplus(a *Tensor) *Tensor { return unaryTyped(opSoftplus, a, 0, 0) }
 
 func softplus(x float64) float64 {
 	if x > 0 {
@@ -270,38 +244,16 @@ func softplus(x float64) float64 {
 }
 
 // Sin returns sin(a).
-func Sin(a *Tensor) *Tensor { return unary(a, math.Sin, nil) }
+func Sin(a *Tensor) *Tensor { return unaryTyped(opSin, a, 0, 0) }
 
 // Cos returns cos(a).
-func Cos(a *Tensor) *Tensor { return unary(a, math.Cos, nil) }
+func Cos(a *Tensor) *Tensor { return unaryTyped(opCos, a, 0, 0) }
 
 // Erf returns the error function of a.
-func Erf(a *Tensor) *Tensor { return unary(a, math.Erf, nil) }
+func Erf(a *Tensor) *Tensor { return unaryTyped(opErf, a, 0, 0) }
 
 // Relu returns max(a, 0) (NaN propagates).
-func Relu(a *Tensor) *Tensor {
-	return unary(a, func(x float64) float64 {
-		if x < 0 {
-			return 0
-		}
-		return x
-	}, func(x float32) float32 {
-		if x < 0 {
-			return 0
-		}
-		return x
-	})
-}
+func Relu(a *Tensor) *Tensor { return unaryTyped(opRelu, a, 0, 0) }
 
 // Clamp returns a limited to [lo, hi] (NaN propagates).
-func Clamp(a *Tensor, lo, hi float64) *Tensor {
-	return unary(a, func(x float64) float64 {
-		if x < lo {
-			return lo
-		}
-		if x > hi {
-			return hi
-		}
-		return x
-	}, nil)
-}
+func Clamp(a *Tensor, lo, hi float64) *Tensor { return unaryTyped(opClamp, a, lo, hi) }

@@ -97,6 +97,11 @@ const (
 )
 
 func reduceKernel[T float32 | float64](kind reduceKind, src, dst []T, outer, r, inner int) {
+	if inner == 1 {
+		// reductions over the last axes: one contiguous row per output
+		reduceRows(kind, src, dst, outer, r)
+		return
+	}
 	for o := 0; o < outer; o++ {
 		d := dst[o*inner : (o+1)*inner]
 		base := o * r * inner
@@ -105,6 +110,7 @@ func reduceKernel[T float32 | float64](kind reduceKind, src, dst []T, outer, r, 
 			clear(d)
 			for k := 0; k < r; k++ {
 				row := src[base+k*inner : base+(k+1)*inner]
+				d := d[:len(row)]
 				for i, v := range row {
 					d[i] += v
 				}
@@ -121,6 +127,47 @@ func reduceKernel[T float32 | float64](kind reduceKind, src, dst []T, outer, r, 
 					}
 				}
 			}
+		}
+	}
+}
+
+// reduceRows reduces each of the outer contiguous rows of length r of src
+// to one element of dst, in the order and with the NaN rule of
+// reduceKernel.
+func reduceRows[T float32 | float64](kind reduceKind, src, dst []T, outer, r int) {
+	for o := range dst[:outer] {
+		row := src[o*r : (o+1)*r]
+		switch kind {
+		case redSum:
+			var s T
+			for _, v := range row {
+				s += v
+			}
+			dst[o] = s
+		case redMax:
+			if len(row) == 0 {
+				dst[o] = 0
+				continue
+			}
+			m := row[0]
+			for _, v := range row[1:] {
+				if (v != v || v > m) && m == m {
+					m = v
+				}
+			}
+			dst[o] = m
+		case redMin:
+			if len(row) == 0 {
+				dst[o] = 0
+				continue
+			}
+			m := row[0]
+			for _, v := range row[1:] {
+				if (v != v || v < m) && m == m {
+					m = v
+				}
+			}
+			dst[o] = m
 		}
 	}
 }
