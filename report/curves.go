@@ -207,6 +207,10 @@ func curvePanelPlot(pn Panel) (*plot.Plot, error) {
 		}
 		if lo == hi {
 			p.Y.Min, p.Y.Max = lo/2, hi*2
+		} else if hi < 20*lo {
+			// Less than about a decade: powers of ten would leave the
+			// axis without labels.
+			p.Y.Tick.Marker = plot.DefaultTicks{}
 		}
 	}
 	return p, nil

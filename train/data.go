@@ -113,5 +113,5 @@ func loadText(c Config) (*Data, error) {
 			t.Val = t.Val[:c.Limit]
 		}
 	}
-	return &Data{Name: t.Name, Text: t}, nil
+	return &Data{Name: filepath.Base(t.Name), Text: t}, nil
 }
