@@ -79,7 +79,8 @@ func stepMul(g, x *tensor.Tensor, d stepDeriv) *tensor.Tensor {
 	switch g.DType() {
 	case tensor.Float64:
 		r := tensor.New(tensor.Float64, g.Shape()...)
-		stepMulLoop(r.Data64(), g.Data64(), x.Data64(), d.k, tbl)
+		z, gs, xs := r.Data64(), g.Data64(), x.Data64()
+		parallelRange(len(z), func(lo, hi int) { stepMulLoop(z[lo:hi], gs[lo:hi], xs[lo:hi], d.k, tbl) })
 		return r
 	case tensor.Float32:
 		// with the kink and the derivative values exact in float32, the
@@ -96,7 +97,8 @@ func stepMul(g, x *tensor.Tensor, d stepDeriv) *tensor.Tensor {
 			return nil
 		}
 		r := tensor.New(tensor.Float32, g.Shape()...)
-		stepMulLoop(r.Data32(), g.Data32(), x.Data32(), float32(d.k), t32)
+		z, gs, xs, k := r.Data32(), g.Data32(), x.Data32(), float32(d.k)
+		parallelRange(len(z), func(lo, hi int) { stepMulLoop(z[lo:hi], gs[lo:hi], xs[lo:hi], k, t32) })
 		return r
 	}
 	return nil
@@ -126,10 +128,13 @@ func kinkAt(k float64) func(any) (float64, float64) {
 	return func(any) (float64, float64) { return k, k }
 }
 
+// The relu family's definitions, kept for the tests of the typed rules.
+var reluPW, leakyReluPW, absPW, signPW, hingePW piecewise
+
 var reluPrim *Prim
 
 func init() {
-	reluPrim = register(piecewise{
+	reluPW = piecewise{
 		name: "relu",
 		eval: func(x *tensor.Tensor, _ any) *tensor.Tensor { return tensor.Relu(x) },
 		deriv: func(pol *Policy, _ any) func(float64) float64 {
@@ -148,7 +153,8 @@ func init() {
 		},
 		kinks: kinkAt(0),
 		step:  func(pol *Policy, _ any) stepDeriv { return stepDeriv{k: 0, lo: 0, at: pol.ReLU0, hi: 1} },
-	}.prim())
+	}
+	reluPrim = register(reluPW.prim())
 }
 
 // Relu returns max(x, 0) elementwise. Its derivative at 0 is Policy.ReLU0
@@ -158,7 +164,7 @@ func Relu(x *Var) *Var { return Apply(reluPrim, nil, x) }
 var leakyReluPrim *Prim
 
 func init() {
-	leakyReluPrim = register(piecewise{
+	leakyReluPW = piecewise{
 		name: "leaky_relu",
 		eval: func(x *tensor.Tensor, p any) *tensor.Tensor {
 			a := p.(float64)
@@ -189,7 +195,8 @@ func init() {
 			a := p.(float64)
 			return stepDeriv{k: 0, lo: a, at: a + pol.ReLU0*(1-a), hi: 1}
 		},
-	}.prim())
+	}
+	leakyReluPrim = register(leakyReluPW.prim())
 }
 
 // LeakyRelu returns x for x > 0 and slope·x otherwise. Its derivative at 0
@@ -270,7 +277,7 @@ func Clamp(x *Var, lo, hi float64) *Var {
 var absPrim *Prim
 
 func init() {
-	absPrim = register(piecewise{
+	absPW = piecewise{
 		name: "abs",
 		eval: func(x *tensor.Tensor, _ any) *tensor.Tensor { return tensor.Abs(x) },
 		deriv: func(pol *Policy, _ any) func(float64) float64 {
@@ -289,7 +296,8 @@ func init() {
 		},
 		kinks: kinkAt(0),
 		step:  func(pol *Policy, _ any) stepDeriv { return stepDeriv{k: 0, lo: -1, at: pol.Abs0, hi: 1} },
-	}.prim())
+	}
+	absPrim = register(absPW.prim())
 }
 
 // Abs returns |x| elementwise. Its derivative at 0 is Policy.Abs0
@@ -299,7 +307,7 @@ func Abs(x *Var) *Var { return Apply(absPrim, nil, x) }
 var signPrim *Prim
 
 func init() {
-	signPrim = register(piecewise{
+	signPW = piecewise{
 		name: "sign",
 		eval: func(x *tensor.Tensor, _ any) *tensor.Tensor { return tensor.Sign(x) },
 		deriv: func(pol *Policy, _ any) func(float64) float64 {
@@ -317,7 +325,8 @@ func init() {
 		kinks:   kinkAt(0),
 		step:    func(pol *Policy, _ any) stepDeriv { return stepDeriv{k: 0, lo: 0, at: pol.Sign0, hi: 0} },
 		zeroOff: true,
-	}.prim())
+	}
+	signPrim = register(signPW.prim())
 }
 
 // Sign returns −1, 0 or 1 by the sign of each element (NaN stays NaN). Its
@@ -327,7 +336,7 @@ func Sign(x *Var) *Var { return Apply(signPrim, nil, x) }
 var hingePrim *Prim
 
 func init() {
-	hingePrim = register(piecewise{
+	hingePW = piecewise{
 		name: "hinge",
 		eval: func(x *tensor.Tensor, _ any) *tensor.Tensor {
 			return tensor.Map(x, func(v float64) float64 {
@@ -353,7 +362,8 @@ func init() {
 		},
 		kinks: kinkAt(1),
 		step:  func(pol *Policy, _ any) stepDeriv { return stepDeriv{k: 1, lo: -1, at: -pol.Hinge0, hi: 0} },
-	}.prim())
+	}
+	hingePrim = register(hingePW.prim())
 }
 
 // Hinge returns max(0, 1 − x) elementwise. Its derivative is −1 for x < 1,

@@ -3,6 +3,10 @@ package ad
 import (
 	"math"
 	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/gradus-ml/gradus/internal/kernels"
 
 	"github.com/gradus-ml/gradus/tensor"
 )
@@ -69,7 +73,7 @@ func countWhere(t *tensor.Tensor, f func(float64) bool) int {
 // a typed loop.
 func countEq(t *tensor.Tensor, a, b float64, nan bool) int {
 	if t.DType() == tensor.Float64 {
-		return countEqLoop(t.Data64(), a, b, nan)
+		return countEqPar(t.Data64(), a, b, nan)
 	}
 	a32, b32 := float32(a), float32(b)
 	if float64(a32) != a && float64(b32) != b {
@@ -77,7 +81,7 @@ func countEq(t *tensor.Tensor, a, b float64, nan bool) int {
 		if !nan {
 			return 0
 		}
-		return countEqLoop(t.Data32(), float32(math.NaN()), float32(math.NaN()), true)
+		return countEqPar(t.Data32(), float32(math.NaN()), float32(math.NaN()), true)
 	}
 	if float64(a32) != a {
 		a32 = b32
@@ -85,7 +89,14 @@ func countEq(t *tensor.Tensor, a, b float64, nan bool) int {
 	if float64(b32) != b {
 		b32 = a32
 	}
-	return countEqLoop(t.Data32(), a32, b32, nan)
+	return countEqPar(t.Data32(), a32, b32, nan)
+}
+
+// countEqPar splits countEqLoop over goroutines for large slices.
+func countEqPar[T float32 | float64](s []T, a, b T, nan bool) int {
+	var total atomic.Int64
+	parallelRange(len(s), func(lo, hi int) { total.Add(int64(countEqLoop(s[lo:hi], a, b, nan))) })
+	return int(total.Load())
 }
 
 func countEqLoop[T float32 | float64](s []T, a, b T, nan bool) int {
@@ -111,6 +122,37 @@ func countEqLoop[T float32 | float64](s []T, a, b T, nan bool) int {
 		}
 	}
 	return n
+}
+
+// parMin is the number of elements below which an elementwise rule runs
+// on the calling goroutine alone.
+const parMin = 1 << 15
+
+// parallelRange calls f on disjoint ranges [lo, hi) covering [0, n), on up
+// to kernels.Threads() goroutines (the caller included) when n is large;
+// range bounds are multiples of 16 elements, so goroutines writing a
+// float32 or float64 slice do not share cache lines.
+func parallelRange(n int, f func(lo, hi int)) {
+	t := min(kernels.Threads(), n/parMin)
+	if t < 2 {
+		f(0, n)
+		return
+	}
+	bound := func(i int) int { return min(n, (i*n/t)&^15) }
+	var wg sync.WaitGroup
+	for i := 1; i < t; i++ {
+		lo, hi := bound(i), bound(i+1)
+		if i == t-1 {
+			hi = n
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(lo, hi)
+		}()
+	}
+	f(0, bound(1))
+	wg.Wait()
 }
 
 // elementwise returns a Flops function for an elementwise primitive whose

@@ -1,6 +1,11 @@
 package tensor
 
-import "math"
+import (
+	"math"
+	"sync"
+
+	"github.com/gradus-ml/gradus/internal/kernels"
+)
 
 // Typed elementwise kernels. The hot elementwise operations run one tight
 // loop per (operation, element type) instead of calling a float64 closure
@@ -182,9 +187,9 @@ func binaryTyped(name string, op binOp, a, b *Tensor) *Tensor {
 	if sameShape(a.shape, b.shape) {
 		r = a.like(a.shape)
 		if a.dtype.is64() {
-			binVV(op, r.f64, a.f64, b.f64)
+			parallelChunks(len(r.f64), func(lo, hi int) { binVV(op, r.f64[lo:hi], a.f64[lo:hi], b.f64[lo:hi]) })
 		} else {
-			binVV(op, r.f32, a.f32, b.f32)
+			parallelChunks(len(r.f32), func(lo, hi int) { binVV(op, r.f32[lo:hi], a.f32[lo:hi], b.f32[lo:hi]) })
 		}
 	} else {
 		out := mustBroadcast(name, a.shape, b.shape)
@@ -367,12 +372,47 @@ func unLoop[T float](op unOp, z, x []T, p, q float64) {
 func unaryTyped(op unOp, a *Tensor, p, q float64) *Tensor {
 	r := a.like(a.shape)
 	if a.dtype.is64() {
-		unLoop(op, r.f64, a.f64, p, q)
+		parallelChunks(len(r.f64), func(lo, hi int) { unLoop(op, r.f64[lo:hi], a.f64[lo:hi], p, q) })
 		return r
 	}
-	unLoop(op, r.f32, a.f32, p, q)
-	roundSlice(r.dtype, r.f32)
+	parallelChunks(len(r.f32), func(lo, hi int) {
+		unLoop(op, r.f32[lo:hi], a.f32[lo:hi], p, q)
+		roundSlice(r.dtype, r.f32[lo:hi])
+	})
 	return r
+}
+
+// parMin is the number of elements below which an elementwise loop runs on
+// the calling goroutine alone: smaller loops take less time than handing
+// work to another goroutine.
+const parMin = 1 << 15
+
+// parallelChunks calls f on disjoint ranges [lo, hi) covering [0, n), on up
+// to kernels.Threads() goroutines (the caller included) when n is large,
+// each range at least parMin long and a multiple of 16 elements (so no two
+// goroutines write the same cache line of a float32 or float64 slice
+// allocated on a 64-byte boundary).
+func parallelChunks(n int, f func(lo, hi int)) {
+	t := min(kernels.Threads(), n/parMin)
+	if t < 2 {
+		f(0, n)
+		return
+	}
+	bound := func(i int) int { return min(n, (i*n/t)&^15) }
+	var wg sync.WaitGroup
+	for i := 1; i < t; i++ {
+		lo, hi := bound(i), bound(i+1)
+		if i == t-1 {
+			hi = n
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(lo, hi)
+		}()
+	}
+	f(0, bound(1))
+	wg.Wait()
 }
 
 // reluLoop32 sets z = x where x is not below 0 and 0 where it is (−0 and

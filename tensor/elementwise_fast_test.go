@@ -257,3 +257,40 @@ func TestReduceLastAxisMatchesGeneral(t *testing.T) {
 		}
 	}
 }
+
+// Large tensors run split across goroutines; every element must still be
+// the serial result.
+func TestTypedKernelsParallelChunks(t *testing.T) {
+	g := NewRNG(11)
+	for _, d := range []DType{Float64, Float32, Float16} {
+		n := 3*parMin + 37
+		a, b := filled(g, d, n), filled(g, d, n)
+		check := func(name string, got *Tensor, ref func(i int) float64) {
+			t.Helper()
+			for i := 0; i < n; i++ {
+				if want := d.Round(ref(i)); !sameVal(got.AtFlat(i), want) {
+					t.Fatalf("%s %v: element %d = %v, want %v", name, d, i, got.AtFlat(i), want)
+				}
+			}
+		}
+		check("Exp", Exp(a), func(i int) float64 { return math.Exp(a.AtFlat(i)) })
+		check("Relu", Relu(a), func(i int) float64 {
+			if x := a.AtFlat(i); x >= 0 || x != x {
+				return x
+			}
+			return 0
+		})
+		check("Maximum", Maximum(a, b), func(i int) float64 {
+			x, y := a.AtFlat(i), b.AtFlat(i)
+			if x != x || y != y {
+				return math.NaN()
+			}
+			return max(x, y)
+		})
+		if d == Float64 {
+			check("Mul", Mul(a, b), func(i int) float64 { return a.AtFlat(i) * b.AtFlat(i) })
+		} else {
+			check("Mul", Mul(a, b), func(i int) float64 { return float64(float32(a.AtFlat(i)) * float32(b.AtFlat(i))) })
+		}
+	}
+}
