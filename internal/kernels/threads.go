@@ -87,7 +87,28 @@ func (j *job) run(ntask, helpers int) {
 	}
 	j.work()
 	if j.refs.Add(-1) != 0 {
+		// The workers usually finish at about the same time as the caller:
+		// poll briefly before blocking, which would hand the rest of the
+		// wake-up to the scheduler.
+		spin(func() bool { return j.refs.Load() == 0 })
 		<-j.done
+	}
+}
+
+// spin polls ready for up to spinFor, yielding to other goroutines now and
+// then, and reports whether it became true.
+func spin(ready func() bool) bool {
+	start := time.Now()
+	for i := 1; ; i++ {
+		if ready() {
+			return true
+		}
+		if i%64 == 0 {
+			if time.Since(start) > spinFor {
+				return false
+			}
+			runtime.Gosched()
+		}
 	}
 }
 
@@ -96,7 +117,8 @@ func (j *job) run(ntask, helpers int) {
 // the life of the process. A worker that finishes a job stays ready for
 // spinFor (polling, and yielding to other goroutines now and then), so
 // back-to-back products do not pay the wake-up latency of a parked thread;
-// then it parks on a channel and costs no CPU.
+// then it parks on a channel and costs no CPU. A caller waiting for its
+// workers likewise polls for spinFor before blocking.
 const spinFor = 50 * time.Microsecond
 
 const (
@@ -174,17 +196,8 @@ func (w *worker) setIdle() {
 
 // wait returns the next job assigned to w, spinning briefly before parking.
 func (w *worker) wait() *job {
-	start := time.Now()
-	for i := 1; ; i++ {
-		if w.state.Load() == workerAssigned {
-			return w.slot.Swap(nil)
-		}
-		if i%64 == 0 {
-			if time.Since(start) > spinFor {
-				break
-			}
-			runtime.Gosched()
-		}
+	if spin(func() bool { return w.state.Load() == workerAssigned }) {
+		return w.slot.Swap(nil)
 	}
 	if w.state.CompareAndSwap(workerSpinning, workerParked) {
 		<-w.wake
