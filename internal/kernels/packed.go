@@ -14,9 +14,10 @@ var minVolumePerThread = 48 * 48 * 64
 // loops on its rectangle, so tasks share nothing and never wait for each
 // other. The price is that one operand is packed by every task of a row
 // (or column) of the grid. A variant that packed A and B once, shared,
-// and then handed out tiles of C was tried and was slower here: the
-// threads must wait for each other's packing, which on a loaded machine
-// (a descheduled thread) costs more than the duplicated copies.
+// and then handed out tiles of C was tried and measured slower on the
+// (heavily loaded) 2-core development machine: the threads must wait for
+// each other's packing, and a descheduled thread holding a pack unit costs
+// more than the duplicated copies.
 func gemmPacked[T float32 | float64](ks *kernelSet[T], transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	nt := Threads()
 	if v := m * n * k / minVolumePerThread; v < nt {
