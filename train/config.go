@@ -57,7 +57,7 @@ type Config struct {
 	Optimizer Optimizer `json:"optimizer"`
 	// Schedule is constant, step (×0.1 after each third of the run),
 	// cosine (to MinLR at the last step) or warmup-cosine (linear warmup
-	// over Warmup steps, then cosine). Default constant, warmup-cosine for
+	// over Warmup steps, then cosine). Default cosine, warmup-cosine for
 	// gpt.
 	Schedule string  `json:"schedule"`
 	Warmup   int     `json:"warmup,omitempty"` // default 5% of the steps (warmup-cosine)
@@ -393,7 +393,7 @@ func (c Config) withDefaults(custom bool) (Config, error) {
 		return c, fmt.Errorf("optimizer %s: %w", o.Name, stripOptim(err))
 	}
 	if c.Schedule == "" {
-		c.Schedule = "constant"
+		c.Schedule = "cosine"
 		if text {
 			c.Schedule = "warmup-cosine"
 		}

@@ -18,7 +18,7 @@ func TestConfigDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.Model != "mlp" || c.Data != "mnist" || c.Optimizer.Name != "innaprop" || c.Epochs != 2 || c.Batch != 128 ||
-		c.DType != "f32" || c.Schedule != "constant" || *c.Optimizer.LR != 1e-3 || *c.Optimizer.Beta != 0.9 || c.ClipNorm != -1 {
+		c.DType != "f32" || c.Schedule != "cosine" || *c.Optimizer.LR != 1e-3 || *c.Optimizer.Beta != 0.9 || c.ClipNorm != -1 {
 		t.Errorf("defaults: %s", c.JSON())
 	}
 	// Resolving twice changes nothing (summaries and checkpoints store

@@ -315,9 +315,13 @@ func (r *runner) runImages(ctx context.Context) error {
 	c := r.cfg
 	var aug data.Augment
 	if c.Augment == "crop-flip" {
-		pad := make([]float32, len(r.data.Mean))
-		for i := range pad {
-			pad[i] = float32(-r.data.Mean[i] / r.data.Std[i])
+		// Black padding: the normalized value of a zero pixel.
+		var pad []float32
+		if len(r.data.Mean) == len(r.data.Std) && len(r.data.Mean) > 0 {
+			pad = make([]float32, len(r.data.Mean))
+			for i := range pad {
+				pad[i] = float32(-r.data.Mean[i] / r.data.Std[i])
+			}
 		}
 		aug = data.Augment{Crop: 4, Pad: pad, FlipX: true}
 	}

@@ -65,7 +65,7 @@ func newTrainFlags(stderr io.Writer) *trainFlags {
 	fs.Float64Var(&f.beta, "beta", 0, "inna, innaprop: Hessian damping β (default 0.1 for inna, 0.9 for innaprop; lr must stay below it)")
 	fs.Float64Var(&f.sigma, "sigma", 0, "innaprop: second-moment decay σ (default 0.999)")
 	fs.Float64Var(&f.momentum, "momentum", 0, "sgd, momentum, rmsprop: momentum (default 0.9 for momentum, 0 otherwise)")
-	fs.StringVar(&f.schedule, "schedule", "", "learning-rate schedule: "+strings.Join(train.Schedules, ", ")+" (default constant; warmup-cosine for gpt)")
+	fs.StringVar(&f.schedule, "schedule", "", "learning-rate schedule: "+strings.Join(train.Schedules, ", ")+" (default cosine, to --min-lr at the last step; warmup-cosine for gpt)")
 	fs.IntVar(&f.warmup, "warmup", 0, "warmup-cosine: warmup steps (default 5% of the run)")
 	fs.Float64Var(&f.minLR, "min-lr", 0, "final learning rate of the cosine schedules")
 	fs.Float64Var(&f.clip, "clip", 0, "clip the global gradient norm to this value (default 1 for gpt, none otherwise; negative: none)")
