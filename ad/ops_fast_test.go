@@ -86,3 +86,89 @@ func TestCountEqMatchesCountWhere(t *testing.T) {
 		}
 	}
 }
+
+// ulpDiff is the distance in float32 steps between a and b (both finite
+// or equal).
+func ulpDiff(a, b float32) int64 {
+	if a == b || (a != a && b != b) {
+		return 0
+	}
+	ia, ib := int64(math.Float32bits(a)), int64(math.Float32bits(b))
+	if ia < 0x80000000 != (ib < 0x80000000) {
+		return 1 << 40
+	}
+	d := ia - ib
+	if d < 0 {
+		d = -d
+	}
+	return d
+}
+
+// The float32 GELU and its derivative agree with the float64 formulas
+// (math.Erfc, math.Exp) rounded to float32 within one step, nearly always
+// exactly, from the far left tail to the right.
+func TestGELUFloat32MatchesFloat64(t *testing.T) {
+	const invSqrt2Pi = 0.398942280401432677939946059934381868
+	ref := func(x float64) (y, d float64) {
+		cdf := 0.5 * math.Erfc(-x/math.Sqrt2)
+		return x * cdf, cdf + x*math.Exp(-0.5*x*x)*invSqrt2Pi
+	}
+	var xs []float32
+	for x := -20.0; x <= 20; x += 1.0 / 1024 {
+		xs = append(xs, float32(x))
+	}
+	g := tensor.NewRNG(5)
+	for i := 0; i < 20000; i++ {
+		xs = append(xs, float32(4*g.NormFloat64()))
+	}
+	xs = append(xs, 0, float32(math.Copysign(0, -1)), 1e-30, -1e-30, 11.3137, -11.3137, 11.3138, -11.3138, 5.656854, -5.656854,
+		float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), 3e38, -3e38, 1e-45)
+	y, d := make([]float32, len(xs)), make([]float32, len(xs))
+	ones := make([]float32, len(xs))
+	for i := range ones {
+		ones[i] = 1
+	}
+	geluFwd32(y, xs)
+	geluBwd32(d, ones, xs)
+	off := 0
+	for i, x := range xs {
+		wy, wd := ref(float64(x))
+		for _, c := range []struct {
+			name      string
+			got, want float32
+		}{{"gelu", y[i], float32(wy)}, {"gelu'", d[i], float32(wd)}} {
+			u := ulpDiff(c.got, c.want)
+			if u > 1 {
+				t.Fatalf("%s(%v) = %v, want %v (%d steps)", c.name, x, c.got, c.want, u)
+			}
+			if u == 1 {
+				off++
+			}
+		}
+	}
+	if off > len(xs)/1000 {
+		t.Errorf("%d of %d values one step off; want nearly all exact", off, 2*len(xs))
+	}
+	t.Logf("%d of %d values one step off", off, 2*len(xs))
+}
+
+func BenchmarkGELUFwd32(b *testing.B) {
+	g := tensor.NewRNG(6)
+	x := g.Normal(tensor.Float32, 1<<16).Data32()
+	y := make([]float32, len(x))
+	b.SetBytes(int64(4 * len(x)))
+	for i := 0; i < b.N; i++ {
+		geluFwd32(y, x)
+	}
+}
+
+func BenchmarkGELUBwd32(b *testing.B) {
+	g := tensor.NewRNG(6)
+	x := g.Normal(tensor.Float32, 1<<16).Data32()
+	gr := g.Normal(tensor.Float32, 1<<16).Data32()
+	y := make([]float32, len(x))
+	b.SetBytes(int64(4 * len(x)))
+	for i := 0; i < b.N; i++ {
+		geluBwd32(y, gr, x)
+	}
+}
