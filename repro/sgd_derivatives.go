@@ -202,7 +202,7 @@ func runSGDDerivatives(ctx context.Context, cfg *Config, r *Result) error {
 	_, i1 := thin(ks, itc[eta], 300)
 	_, i2 := thin(ks, itc[eta/2], 300)
 	r.figure(&report.Figure{Name: "constant", Title: "Constant step: derivatives stabilise in a noise ball", XLabel: "iteration k",
-		YLabel: "mean squared error", LogX: true, LogY: true, LegendBottom: true, LegendLeft: true,
+		YLabel: "mean squared error", LogX: true, LogY: true, LegendDrop: 0.3,
 		Caption: fmt.Sprintf("Mean over %d seeds of ‖J_k − J*‖² (derivatives) and ‖x_k − x*‖² (iterates). Halving the step halves the plateau.", c.seeds),
 		Lines: []report.Line{{Label: fmt.Sprintf("‖∂θx_k − ∂θx*‖², η = %.3g", eta), X: xs, Y: y1}, {Label: "‖∂θx_k − ∂θx*‖², η/2", X: xs, Y: y2},
 			{Label: "‖x_k − x*‖², η", X: xs, Y: i1, Dashed: true}, {Label: "‖x_k − x*‖², η/2", X: xs, Y: i2, Dashed: true}}})
