@@ -236,7 +236,7 @@ func runReLUPrime(ctx context.Context, cfg *Config, r *Result) error {
 		Lines: []report.Line{{Label: "gradus (measured)", X: floats(depths), Y: pct(dHits), Points: true},
 			{Label: "paper, rescaled", X: floats(depths), Y: []float64{rescale(0.054), rescale(0.463)}, Points: true, Dashed: true}}})
 	r.figure(&report.Figure{Name: "precision", Title: "Bifurcation zone by precision, MLP w = 256, L = 3", XLabel: "bits of the floating-point format",
-		YLabel: "initializations hit (%)",
+		YLabel:  "initializations hit (%)",
 		Caption: "Share of random initializations for which some mini-batch gives different gradients for ReLU'(0) = 0 and 1: systematic in 16 bits, frequent in 32, none in 64.",
 		Lines: []report.Line{{Label: fmt.Sprintf("share of inits (16: %d, 32: %d, 64: %d inits)", z.inits16, z.inits32, z.inits64), X: []float64{16, 32, 64},
 			Y: []float64{100 * float64(h16) / float64(z.inits16), 100 * f32, 100 * float64(h64) / float64(z.inits64)}, Points: true}}})
