@@ -172,3 +172,29 @@ func BenchmarkGELUBwd32(b *testing.B) {
 		geluBwd32(y, gr, x)
 	}
 }
+
+// Relu counts its kinks in the forward pass; the count reaches the tape's
+// Stats and the value is tensor.Relu's, for every dtype.
+func TestReluFusedKinkCount(t *testing.T) {
+	g := tensor.NewRNG(12)
+	for _, d := range []tensor.DType{tensor.Float64, tensor.Float32, tensor.Float16, tensor.BFloat16} {
+		for _, n := range []int{10, 3*parMin + 9} {
+			x := fastInput(g, d, n)
+			zeros := countWhere(x, func(v float64) bool { return v == 0 })
+			tape, err := NewTape(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			y := Relu(tape.WatchTensor(x))
+			want := tensor.Relu(x)
+			for i := 0; i < n; i++ {
+				if !sameValue(y.Value().AtFlat(i), want.AtFlat(i)) {
+					t.Fatalf("%v: relu element %d = %v, want %v", d, i, y.Value().AtFlat(i), want.AtFlat(i))
+				}
+			}
+			if got := tape.Stats().Kinks["relu"]; got != zeros || zeros == 0 {
+				t.Errorf("%v n=%d: %d kinks counted, want %d (> 0)", d, n, got, zeros)
+			}
+		}
+	}
+}

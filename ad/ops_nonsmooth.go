@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync/atomic"
 
 	"github.com/gradus-ml/gradus/tensor"
 )
@@ -30,6 +31,20 @@ type piecewise struct {
 	// zeroOff says the derivative is 0 away from the kinks (and from NaN),
 	// so a rule may return a nil (zero) tangent when no element is there.
 	zeroOff bool
+	// evalCount, if set, is eval that also counts the kinks in the same
+	// pass (ok false: not for this dtype). It is used when the params are
+	// a *kinkMemo.
+	evalCount func(x *tensor.Tensor) (out *tensor.Tensor, kinks int, ok bool)
+}
+
+// kinkMemo carries the kink count of one application of a piecewise
+// primitive from its forward kernel, which counts the kinks in the same
+// pass over the input, to its Kinks function, which the trace calls right
+// after on the same input. Each application has its own memo (the params
+// of one Call).
+type kinkMemo struct {
+	in    *tensor.Tensor
+	kinks int
 }
 
 // stepDeriv is a derivative that is lo below k, at at k, hi above k and NaN
@@ -60,11 +75,25 @@ func (pw piecewise) prim() *Prim {
 		return Mul(g, mask(x, pw.deriv(c.Policy, c.Params)))
 	}
 	return &Prim{
-		Name:  pw.name,
-		Eval:  func(in []*tensor.Tensor, p any) *tensor.Tensor { return pw.eval(in[0], p) },
-		JVP:   func(c *Call, t []*Var) *Var { return rule(c, t[0]) },
-		VJP:   func(c *Call, g *Var) []*Var { return []*Var{rule(c, g)} },
-		Kinks: func(in []*tensor.Tensor, p any) int { a, b := pw.kinks(p); return countEq(in[0], a, b, false) },
+		Name: pw.name,
+		Eval: func(in []*tensor.Tensor, p any) *tensor.Tensor {
+			if m, ok := p.(*kinkMemo); ok && pw.evalCount != nil {
+				if out, k, ok := pw.evalCount(in[0]); ok {
+					m.in, m.kinks = in[0], k
+					return out
+				}
+			}
+			return pw.eval(in[0], p)
+		},
+		JVP: func(c *Call, t []*Var) *Var { return rule(c, t[0]) },
+		VJP: func(c *Call, g *Var) []*Var { return []*Var{rule(c, g)} },
+		Kinks: func(in []*tensor.Tensor, p any) int {
+			if m, ok := p.(*kinkMemo); ok && m.in == in[0] {
+				return m.kinks
+			}
+			a, b := pw.kinks(p)
+			return countEq(in[0], a, b, false)
+		},
 		// forward: a compare and a select; rules: a mask and a product
 		Flops: elementwise(1, 2, 2),
 	}
@@ -151,15 +180,69 @@ func init() {
 				return math.NaN()
 			}
 		},
-		kinks: kinkAt(0),
-		step:  func(pol *Policy, _ any) stepDeriv { return stepDeriv{k: 0, lo: 0, at: pol.ReLU0, hi: 1} },
+		kinks:     kinkAt(0),
+		step:      func(pol *Policy, _ any) stepDeriv { return stepDeriv{k: 0, lo: 0, at: pol.ReLU0, hi: 1} },
+		evalCount: reluCount,
 	}
 	reluPrim = register(reluPW.prim())
 }
 
+// reluCount is tensor.Relu that also counts the zeros of x, the kinks.
+func reluCount(x *tensor.Tensor) (*tensor.Tensor, int, bool) {
+	var n atomic.Int64
+	switch x.DType() {
+	case tensor.Float32:
+		r := tensor.New(tensor.Float32, x.Shape()...)
+		z, xs := r.Data32(), x.Data32()
+		parallelRange(len(z), func(lo, hi int) { n.Add(int64(reluCount32(z[lo:hi], xs[lo:hi]))) })
+		return r, int(n.Load()), true
+	case tensor.Float64:
+		r := tensor.New(tensor.Float64, x.Shape()...)
+		z, xs := r.Data64(), x.Data64()
+		parallelRange(len(z), func(lo, hi int) { n.Add(int64(reluCount64(z[lo:hi], xs[lo:hi]))) })
+		return r, int(n.Load()), true
+	}
+	return nil, 0, false
+}
+
+// reluCount32 sets z = relu(x) as tensor.Relu does (negative elements
+// cleared by a mask, −0 and NaN kept) and returns the number of zeros.
+func reluCount32(z, x []float32) int {
+	x = x[:len(z)]
+	n := 0
+	for i, v := range x {
+		var m uint32
+		if v < 0 {
+			m = ^uint32(0)
+		}
+		if v == 0 {
+			n++
+		}
+		z[i] = math.Float32frombits(math.Float32bits(v) &^ m)
+	}
+	return n
+}
+
+// reluCount64 is reluCount32 for float64.
+func reluCount64(z, x []float64) int {
+	x = x[:len(z)]
+	n := 0
+	for i, v := range x {
+		var m uint64
+		if v < 0 {
+			m = ^uint64(0)
+		}
+		if v == 0 {
+			n++
+		}
+		z[i] = math.Float64frombits(math.Float64bits(v) &^ m)
+	}
+	return n
+}
+
 // Relu returns max(x, 0) elementwise. Its derivative at 0 is Policy.ReLU0
 // (default 0).
-func Relu(x *Var) *Var { return Apply(reluPrim, nil, x) }
+func Relu(x *Var) *Var { return Apply(reluPrim, &kinkMemo{}, x) }
 
 var leakyReluPrim *Prim
 
