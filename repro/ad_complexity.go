@@ -85,39 +85,15 @@ func runADComplexity(ctx context.Context, cfg *Config, r *Result) error {
 		// gradient; the forward-mode passes each re-evaluate the primal.
 		revFlop = append(revFlop, st.BackwardFlops/st.ForwardFlops)
 		fwdFlop = append(fwdFlop, (stF.TangentFlops+stF.ForwardFlops)/st.ForwardFlops)
-		// Each timing is the minimum over repeats of the mean over a loop
-		// long enough (≥ 5 ms) for the clock's resolution not to matter.
-		timeIt := func(run func() error) (float64, error) {
-			n := 1
-			best := math.Inf(1)
-			for rep := 0; rep < reps; rep++ {
-				for {
-					t0 := cpuTime()
-					for i := 0; i < n; i++ {
-						if err := run(); err != nil {
-							return 0, err
-						}
-					}
-					d := cpuTime() - t0
-					if d < 5e-3 && n < 1<<20 {
-						n *= 2
-						continue
-					}
-					best = math.Min(best, d/float64(n))
-					break
-				}
-			}
-			return best, nil
-		}
-		tf, err := timeIt(func() error { nt.f(x); return nil })
+		tf, err := cpuCost(reps, func() error { nt.f(x); return nil })
 		if err != nil {
 			return err
 		}
-		tg, err := timeIt(func() error { _, err := ad.Grad(nt.f, []*ad.Var{x}, nil); return err })
+		tg, err := cpuCost(reps, func() error { _, err := ad.Grad(nt.f, []*ad.Var{x}, nil); return err })
 		if err != nil {
 			return err
 		}
-		tj, err := timeIt(func() error {
+		tj, err := cpuCost(reps, func() error {
 			_, err := ad.Jacobian(func(x *ad.Var) *ad.Var { return nt.f(x) }, x, ad.ForwardMode, nil)
 			return err
 		})

@@ -40,7 +40,7 @@ func innapropExperiment() Experiment {
 	}
 }
 
-func innaSeeds(s Scale) int { return pick(s, 1, 3, 2) }
+func innaSeeds(s Scale) int { return pick(s, 1, 3, 1) }
 
 func innaCfg(s Scale, cfg *Config) train.Config {
 	c := train.Config{Model: "mlp", Data: "mnist", Hidden: []int{128}, Limit: pick(s, 1024, 5120, 0), Epochs: pick(s, 2, 5, 0),

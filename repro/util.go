@@ -132,3 +132,29 @@ var clockStart = time.Now()
 
 // wallTime returns the seconds since the package was initialized.
 func wallTime() float64 { return time.Since(clockStart).Seconds() }
+
+// cpuCost returns the CPU time of one call of run: the minimum over reps
+// repeats of the mean over a loop long enough (≥ 5 ms) for the clock's
+// resolution not to matter.
+func cpuCost(reps int, run func() error) (float64, error) {
+	n := 1
+	best := math.Inf(1)
+	for rep := 0; rep < reps; rep++ {
+		for {
+			t0 := cpuTime()
+			for i := 0; i < n; i++ {
+				if err := run(); err != nil {
+					return 0, err
+				}
+			}
+			d := cpuTime() - t0
+			if d < 5e-3 && n < 1<<20 {
+				n *= 2
+				continue
+			}
+			best = math.Min(best, d/float64(n))
+			break
+		}
+	}
+	return best, nil
+}
