@@ -36,10 +36,21 @@ func benchStep(b *testing.B, m nn.Module, x *tensor.Tensor, y []int) {
 	step() // warm the scratch pools
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	for i := 0; i < b.N; i++ {
 		step()
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "steps/s")
+	reportCPU(b, cpu0)
+}
+
+// reportCPU adds the CPU milliseconds per step (all threads, the garbage
+// collector's included) since cpu0: on a shared machine it varies much
+// less with the load than steps/s does.
+func reportCPU(b *testing.B, cpu0 float64) {
+	if c := cpuTime(); c > 0 {
+		b.ReportMetric(1000*(c-cpu0)/float64(b.N), "cpu-ms/step")
+	}
 }
 
 func syntheticBatch(g *tensor.RNG, classes int, shape ...int) (*tensor.Tensor, []int) {
@@ -83,6 +94,7 @@ func BenchmarkGPTStep(b *testing.B) {
 	opt := must(optim.NewAdamW(optim.AdamWConfig{LR: 1e-3}))
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	for i := 0; i < b.N; i++ {
 		tape, _ := ad.NewTape(nil)
 		ctx := nn.NewCtx(nn.Train, nil)
@@ -97,4 +109,5 @@ func BenchmarkGPTStep(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "steps/s")
+	reportCPU(b, cpu0)
 }
