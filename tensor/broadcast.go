@@ -150,39 +150,9 @@ func SumTo(t *Tensor, shape ...int) *Tensor {
 // [B, 1] is B runs of N reading one element of b, and inputs that only
 // differ by leading 1s are a single run.
 func broadcastRuns(out, sa, sb []int, f func(o, ia, ib, n, ka, kb int)) {
-	total := 1
-	for _, d := range out {
-		total *= d
-	}
-	if total == 0 {
-		return
-	}
-	sta, stb := bstrides(sa, out), bstrides(sb, out)
-	// collapse: keep dimensions of size > 1, merging a dimension into the
-	// previous kept one when both strides continue it
-	var dims, da, db [maxFastDims]int
-	nd := 0
-	big := false
-	for i, d := range out {
-		if d == 1 {
-			continue
-		}
-		if nd > 0 {
-			p := nd - 1
-			if da[p] == sta[i]*d && db[p] == stb[i]*d {
-				dims[p] *= d
-				da[p], db[p] = sta[i], stb[i]
-				continue
-			}
-		}
-		if nd == maxFastDims {
-			big = true
-			break
-		}
-		dims[nd], da[nd], db[nd] = d, sta[i], stb[i]
-		nd++
-	}
-	if big {
+	p, ok := planRuns(out, sa, sb)
+	if !ok {
+		sta, stb := bstrides(sa, out), bstrides(sb, out)
 		var ka, kb int
 		if len(out) > 0 {
 			ka, kb = sta[len(out)-1], stb[len(out)-1]
@@ -190,28 +160,92 @@ func broadcastRuns(out, sa, sb []int, f func(o, ia, ib, n, ka, kb int)) {
 		forBroadcast(out, sta, stb, func(o, ia, ib, n int) { f(o, ia, ib, n, ka, kb) })
 		return
 	}
-	if nd == 0 {
-		f(0, 0, 0, 1, 0, 0)
+	p.exec(0, p.runs, f)
+}
+
+// broadcastRunsPar is broadcastRuns with the runs split across goroutines
+// when the output is large; f must write only its own output range.
+func broadcastRunsPar(out, sa, sb []int, f func(o, ia, ib, n, ka, kb int)) {
+	p, ok := planRuns(out, sa, sb)
+	if !ok || p.runs < 2 {
+		broadcastRuns(out, sa, sb, f)
 		return
 	}
-	inner, ka, kb := dims[nd-1], da[nd-1], db[nd-1]
-	if nd == 1 {
-		f(0, 0, 0, inner, ka, kb)
+	parallelChunksMin(p.runs, max(1, parMin/max(1, p.inner)), func(lo, hi int) { p.exec(lo, hi, f) })
+}
+
+// runPlan is a broadcast iteration with its dimensions collapsed: runs
+// runs of inner elements, over the outer dimensions dims[:nd−1] with input
+// strides da and db.
+type runPlan struct {
+	nd            int
+	dims, da, db  [maxFastDims]int
+	inner, ka, kb int
+	runs          int
+}
+
+// planRuns collapses the broadcast of sa and sb to out; ok is false when
+// more than maxFastDims dimensions remain.
+func planRuns(out, sa, sb []int) (p runPlan, ok bool) {
+	total := 1
+	for _, d := range out {
+		total *= d
+	}
+	sta, stb := bstrides(sa, out), bstrides(sb, out)
+	for i, d := range out {
+		if d == 1 {
+			continue
+		}
+		if p.nd > 0 {
+			j := p.nd - 1
+			if p.da[j] == sta[i]*d && p.db[j] == stb[i]*d {
+				p.dims[j] *= d
+				p.da[j], p.db[j] = sta[i], stb[i]
+				continue
+			}
+		}
+		if p.nd == maxFastDims {
+			return p, false
+		}
+		p.dims[p.nd], p.da[p.nd], p.db[p.nd] = d, sta[i], stb[i]
+		p.nd++
+	}
+	if p.nd == 0 {
+		// a single element (or none)
+		p.nd, p.dims[0] = 1, total
+	}
+	p.inner, p.ka, p.kb = p.dims[p.nd-1], p.da[p.nd-1], p.db[p.nd-1]
+	if p.inner > 0 {
+		p.runs = total / p.inner
+	}
+	return p, true
+}
+
+// exec calls f for the runs r0..r1−1.
+func (p *runPlan) exec(r0, r1 int, f func(o, ia, ib, n, ka, kb int)) {
+	if r0 >= r1 {
 		return
 	}
 	var idx [maxFastDims]int
 	ia, ib := 0, 0
-	for o := 0; o < total; o += inner {
-		f(o, ia, ib, inner, ka, kb)
-		for d := nd - 2; d >= 0; d-- {
+	r := r0
+	for d := p.nd - 2; d >= 0; d-- {
+		idx[d] = r % p.dims[d]
+		r /= p.dims[d]
+		ia += idx[d] * p.da[d]
+		ib += idx[d] * p.db[d]
+	}
+	for run := r0; run < r1; run++ {
+		f(run*p.inner, ia, ib, p.inner, p.ka, p.kb)
+		for d := p.nd - 2; d >= 0; d-- {
 			idx[d]++
-			ia += da[d]
-			ib += db[d]
-			if idx[d] < dims[d] {
+			ia += p.da[d]
+			ib += p.db[d]
+			if idx[d] < p.dims[d] {
 				break
 			}
-			ia -= da[d] * dims[d]
-			ib -= db[d] * dims[d]
+			ia -= p.da[d] * p.dims[d]
+			ib -= p.db[d] * p.dims[d]
 			idx[d] = 0
 		}
 	}

@@ -195,11 +195,11 @@ func binaryTyped(name string, op binOp, a, b *Tensor) *Tensor {
 		out := mustBroadcast(name, a.shape, b.shape)
 		r = a.like(out)
 		if a.dtype.is64() {
-			broadcastRuns(out, a.shape, b.shape, func(o, ia, ib, n, ka, kb int) {
+			broadcastRunsPar(out, a.shape, b.shape, func(o, ia, ib, n, ka, kb int) {
 				binRun(op, r.f64[o:o+n], a.f64[ia:], b.f64[ib:], ka, kb)
 			})
 		} else {
-			broadcastRuns(out, a.shape, b.shape, func(o, ia, ib, n, ka, kb int) {
+			broadcastRunsPar(out, a.shape, b.shape, func(o, ia, ib, n, ka, kb int) {
 				binRun(op, r.f32[o:o+n], a.f32[ia:], b.f32[ib:], ka, kb)
 			})
 		}
@@ -392,13 +392,19 @@ const parMin = 1 << 15
 // each range at least parMin long and a multiple of 16 elements (so no two
 // goroutines write the same cache line of a float32 or float64 slice
 // allocated on a 64-byte boundary).
-func parallelChunks(n int, f func(lo, hi int)) {
-	t := min(kernels.Threads(), n/parMin)
+func parallelChunks(n int, f func(lo, hi int)) { parallelChunksMinAlign(n, parMin, 16, f) }
+
+// parallelChunksMin splits [0, n) into ranges of at least minN items (no
+// alignment), for loops over rows or runs.
+func parallelChunksMin(n, minN int, f func(lo, hi int)) { parallelChunksMinAlign(n, minN, 1, f) }
+
+func parallelChunksMinAlign(n, minN, align int, f func(lo, hi int)) {
+	t := min(kernels.Threads(), n/minN)
 	if t < 2 {
 		f(0, n)
 		return
 	}
-	bound := func(i int) int { return min(n, (i*n/t)&^15) }
+	bound := func(i int) int { return min(n, (i*n/t)/align*align) }
 	var wg sync.WaitGroup
 	for i := 1; i < t; i++ {
 		lo, hi := bound(i), bound(i+1)

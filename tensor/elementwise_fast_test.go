@@ -293,4 +293,15 @@ func TestTypedKernelsParallelChunks(t *testing.T) {
 			check("Mul", Mul(a, b), func(i int) float64 { return float64(float32(a.AtFlat(i)) * float32(b.AtFlat(i))) })
 		}
 	}
+	// broadcast runs split across goroutines
+	for _, sh := range [][2][]int{{{parMin/8 + 3, 37}, {37}}, {{2*parMin + 5, 1}, {1, 3}}, {{5, parMin/4 + 1, 6}, {5, 1, 6}}} {
+		a, b := filled(g, Float32, sh[0]...), filled(g, Float32, sh[1]...)
+		got := Sub(a, b)
+		want := naiveBinary(a, b, func(x, y float64) float64 { return float64(float32(x) - float32(y)) })
+		for i := 0; i < got.Size(); i++ {
+			if !sameVal(got.AtFlat(i), want.AtFlat(i)) {
+				t.Fatalf("Sub %v %v: element %d = %v, want %v", sh[0], sh[1], i, got.AtFlat(i), want.AtFlat(i))
+			}
+		}
+	}
 }

@@ -384,17 +384,9 @@ func Permute(t *Tensor, perm ...int) *Tensor {
 	}
 	inner := ps[nd-1]
 	if r.dtype.is64() {
-		forBroadcast(shape, ps, ps, func(o, ia, _, n int) {
-			for k := 0; k < n; k++ {
-				r.f64[o+k] = t.f64[ia+k*inner]
-			}
-		})
+		forBroadcast(shape, ps, ps, func(o, ia, _, n int) { gatherRun(r.f64[o:o+n], t.f64[ia:], inner) })
 	} else {
-		forBroadcast(shape, ps, ps, func(o, ia, _, n int) {
-			for k := 0; k < n; k++ {
-				r.f32[o+k] = t.f32[ia+k*inner]
-			}
-		})
+		forBroadcast(shape, ps, ps, func(o, ia, _, n int) { gatherRun(r.f32[o:o+n], t.f32[ia:], inner) })
 	}
 	return r
 }
@@ -412,4 +404,15 @@ func Transpose(t *Tensor) *Tensor {
 	}
 	perm[nd-2], perm[nd-1] = nd-1, nd-2
 	return Permute(t, perm...)
+}
+
+// gatherRun copies src[k·stride] to dst[k].
+func gatherRun[T float32 | float64](dst, src []T, stride int) {
+	if stride == 1 {
+		copy(dst, src[:len(dst)])
+		return
+	}
+	for k := range dst {
+		dst[k] = src[k*stride]
+	}
 }
