@@ -198,3 +198,78 @@ func TestReluFusedKinkCount(t *testing.T) {
 		}
 	}
 }
+
+// The fused last-axis softmax and log-softmax equal the composition of
+// tensor operations they replace, bit for bit, including rows with NaN
+// and infinities, serial and split across goroutines.
+func TestFusedSoftmaxMatchesComposition(t *testing.T) {
+	composedSM := func(x *tensor.Tensor, axis int) *tensor.Tensor {
+		ax := []int{axis}
+		m := tensor.Map(tensor.Max(x, ax, true), finiteOr0)
+		e := tensor.Exp(tensor.Sub(x, m))
+		return tensor.Div(e, tensor.Sum(e, ax, true))
+	}
+	composedLSM := func(x *tensor.Tensor, axis int) *tensor.Tensor {
+		ax := []int{axis}
+		z := tensor.Sub(x, tensor.Map(tensor.Max(x, ax, true), finiteOr0))
+		return tensor.Sub(z, tensor.Log(tensor.Sum(tensor.Exp(z), ax, true)))
+	}
+	g := tensor.NewRNG(13)
+	for _, d := range []tensor.DType{tensor.Float64, tensor.Float32, tensor.Float16} {
+		for _, sh := range [][]int{{3, 7}, {2, 3, 1}, {5}, {parMin/16 + 3, 64}} {
+			x := tensor.Scale(g.Normal(d, sh...), 30)
+			n := sh[len(sh)-1]
+			for i, v := range []float64{math.NaN(), math.Inf(1), math.Inf(-1), math.Inf(-1), 1e30} {
+				if i*n+1 < x.Size() {
+					x.SetFlat(i*n+i%n, v)
+				}
+			}
+			if n > 1 && 3*n+1 < x.Size() {
+				x.SetFlat(3*n+1, math.Inf(-1)) // a row with two −Inf
+			}
+			axis := len(sh) - 1
+			for _, c := range []struct {
+				name      string
+				got, want *tensor.Tensor
+			}{
+				{"softmax", softmaxTensor(x, axis), via32(x, func(x *tensor.Tensor) *tensor.Tensor { return composedSM(x, axis) })},
+				{"log_softmax", logSoftmaxTensor(x, axis), via32(x, func(x *tensor.Tensor) *tensor.Tensor { return composedLSM(x, axis) })},
+			} {
+				for i := 0; i < x.Size(); i++ {
+					if !sameValue(c.got.AtFlat(i), c.want.AtFlat(i)) {
+						t.Fatalf("%s %v %v: element %d = %v, want %v", c.name, d, sh, i, c.got.AtFlat(i), c.want.AtFlat(i))
+					}
+				}
+			}
+		}
+	}
+}
+
+// The fused first-order rules of softmax and log-softmax equal their
+// compositions of tensor operations bit for bit.
+func TestFusedSoftmaxRulesMatchComposition(t *testing.T) {
+	g := tensor.NewRNG(14)
+	for _, d := range []tensor.DType{tensor.Float64, tensor.Float32} {
+		for _, sh := range [][]int{{3, 7}, {2, 3, 1}, {parMin/16 + 3, 64}} {
+			axis := len(sh) - 1
+			ax := []int{axis}
+			x := tensor.Scale(g.Normal(d, sh...), 5)
+			gr := g.Normal(d, sh...)
+			gr.SetFlat(0, math.Inf(1))
+			gr.SetFlat(gr.Size()-1, math.NaN())
+			y, ly := softmaxTensor(x, axis), logSoftmaxTensor(x, axis)
+			want := tensor.Mul(y, tensor.Sub(gr, tensor.Sum(tensor.Mul(gr, y), ax, true)))
+			got := lastAxisRows2(gr, y, axis, softmaxVJPRow[float32], softmaxVJPRow[float64])
+			lwant := tensor.Sub(gr, tensor.Mul(tensor.Exp(ly), tensor.Sum(gr, ax, true)))
+			lgot := lastAxisRows2(gr, ly, axis, logSoftmaxVJPRow[float32], logSoftmaxVJPRow[float64])
+			for i := 0; i < x.Size(); i++ {
+				if !sameValue(got.AtFlat(i), want.AtFlat(i)) {
+					t.Fatalf("softmax rule %v %v: element %d = %v, want %v", d, sh, i, got.AtFlat(i), want.AtFlat(i))
+				}
+				if !sameValue(lgot.AtFlat(i), lwant.AtFlat(i)) {
+					t.Fatalf("log_softmax rule %v %v: element %d = %v, want %v", d, sh, i, lgot.AtFlat(i), lwant.AtFlat(i))
+				}
+			}
+		}
+	}
+}

@@ -2,6 +2,7 @@ package ad
 
 import (
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/gradus-ml/gradus/tensor"
@@ -28,6 +29,9 @@ func softmaxTensor(x *tensor.Tensor, axis int) *tensor.Tensor {
 		return x.Clone()
 	}
 	return via32(x, func(x *tensor.Tensor) *tensor.Tensor {
+		if r := lastAxisRows(x, axis, softmaxRow32, softmaxRow64); r != nil {
+			return r
+		}
 		ax := []int{axis}
 		m := tensor.Map(tensor.Max(x, ax, true), finiteOr0)
 		e := tensor.Exp(tensor.Sub(x, m))
@@ -43,11 +47,168 @@ func logSoftmaxTensor(x *tensor.Tensor, axis int) *tensor.Tensor {
 		return x.Clone()
 	}
 	return via32(x, func(x *tensor.Tensor) *tensor.Tensor {
+		if r := lastAxisRows(x, axis, logSoftmaxRow32, logSoftmaxRow64); r != nil {
+			return r
+		}
 		ax := []int{axis}
 		z := tensor.Sub(x, tensor.Map(tensor.Max(x, ax, true), finiteOr0))
 		return tensor.Sub(z, tensor.Log(tensor.Sum(tensor.Exp(z), ax, true)))
 	})
 }
+
+// Row kernels of softmax and log-softmax over the last axis. Each computes
+// exactly what the composition of tensor operations above computes, in the
+// same order and with the same roundings (elementwise operations in the
+// storage type, exp and log in float64 rounded to it, sums sequential),
+// in one pass per row instead of six tensors.
+
+// lastAxisRows applies f32 or f64 to every row of x along its last axis
+// into a new tensor, or returns nil when axis is not the last axis or x is
+// not Float32 or Float64.
+func lastAxisRows(x *tensor.Tensor, axis int, f32 func(y, x []float32), f64 func(y, x []float64)) *tensor.Tensor {
+	sh := x.Shape()
+	if axis != len(sh)-1 || (x.DType() != tensor.Float32 && x.DType() != tensor.Float64) {
+		return nil
+	}
+	n := sh[axis]
+	if n == 0 || x.Size() == 0 {
+		return nil
+	}
+	r := tensor.New(x.DType(), sh...)
+	rows := x.Size() / n
+	if x.DType() == tensor.Float32 {
+		y, xs := r.Data32(), x.Data32()
+		parallelRows(rows, n, func(r0, r1 int) {
+			for i := r0; i < r1; i++ {
+				f32(y[i*n:(i+1)*n], xs[i*n:(i+1)*n])
+			}
+		})
+	} else {
+		y, xs := r.Data64(), x.Data64()
+		parallelRows(rows, n, func(r0, r1 int) {
+			for i := r0; i < r1; i++ {
+				f64(y[i*n:(i+1)*n], xs[i*n:(i+1)*n])
+			}
+		})
+	}
+	return r
+}
+
+// rowShift is finiteOr0 of the row maximum (NaN propagating, as
+// tensor.Max).
+func rowShift[T float32 | float64](x []T) T {
+	m := x[0]
+	for _, v := range x[1:] {
+		if (v != v || v > m) && m == m {
+			m = v
+		}
+	}
+	return T(finiteOr0(float64(m)))
+}
+
+func softmaxRow[T float32 | float64](y, x []T) {
+	x = x[:len(y)]
+	m := rowShift(x)
+	var s T
+	for i, v := range x {
+		e := T(math.Exp(float64(v - m)))
+		y[i] = e
+		s += e
+	}
+	for i := range y {
+		y[i] /= s
+	}
+}
+
+func logSoftmaxRow[T float32 | float64](y, x []T) {
+	x = x[:len(y)]
+	m := rowShift(x)
+	var s T
+	for i, v := range x {
+		z := v - m
+		y[i] = z
+		s += T(math.Exp(float64(z)))
+	}
+	l := T(math.Log(float64(s)))
+	for i := range y {
+		y[i] -= l
+	}
+}
+
+// softmaxRuleRows is the first-order rule of softmax, y·(g − Σ g·y) along
+// the last axis, for an untraced g and output, in one pass per row with
+// the roundings of the composition (nil when it does not apply).
+func softmaxRuleRows(c *Call, g *Var) *Var {
+	y := c.Out
+	if g.tr != nil || y.tr != nil || g.DType() != y.DType() || !slices.Equal(g.Shape(), y.Shape()) {
+		return nil
+	}
+	if r := lastAxisRows2(g.val, y.val, c.Params.(int), softmaxVJPRow[float32], softmaxVJPRow[float64]); r != nil {
+		return Const(r)
+	}
+	return nil
+}
+
+// lastAxisRows2 is lastAxisRows for row kernels of two inputs of one shape.
+func lastAxisRows2(a, b *tensor.Tensor, axis int, f32 func(z, a, b []float32), f64 func(z, a, b []float64)) *tensor.Tensor {
+	sh := a.Shape()
+	if axis != len(sh)-1 || (a.DType() != tensor.Float32 && a.DType() != tensor.Float64) {
+		return nil
+	}
+	n := sh[axis]
+	if n == 0 || a.Size() == 0 {
+		return nil
+	}
+	r := tensor.New(a.DType(), sh...)
+	rows := a.Size() / n
+	if a.DType() == tensor.Float32 {
+		z, as, bs := r.Data32(), a.Data32(), b.Data32()
+		parallelRows(rows, n, func(r0, r1 int) {
+			for i := r0; i < r1; i++ {
+				f32(z[i*n:(i+1)*n], as[i*n:(i+1)*n], bs[i*n:(i+1)*n])
+			}
+		})
+	} else {
+		z, as, bs := r.Data64(), a.Data64(), b.Data64()
+		parallelRows(rows, n, func(r0, r1 int) {
+			for i := r0; i < r1; i++ {
+				f64(z[i*n:(i+1)*n], as[i*n:(i+1)*n], bs[i*n:(i+1)*n])
+			}
+		})
+	}
+	return r
+}
+
+// softmaxVJPRow sets z = y·(g − Σ g·y) for one row (explicit conversions
+// keep every product rounded, as the separate tensor operations do).
+func softmaxVJPRow[T float32 | float64](z, g, y []T) {
+	g, y = g[:len(z)], y[:len(z)]
+	var s T
+	for i, v := range g {
+		s += T(v * y[i])
+	}
+	for i, v := range g {
+		z[i] = y[i] * T(v-s)
+	}
+}
+
+// logSoftmaxVJPRow sets z = g − exp(y)·Σ g for one row of the output y.
+func logSoftmaxVJPRow[T float32 | float64](z, g, y []T) {
+	g, y = g[:len(z)], y[:len(z)]
+	var s T
+	for _, v := range g {
+		s += v
+	}
+	for i, v := range g {
+		p := T(math.Exp(float64(y[i])))
+		z[i] = v - T(p*s)
+	}
+}
+
+func softmaxRow32(y, x []float32)    { softmaxRow(y, x) }
+func softmaxRow64(y, x []float64)    { softmaxRow(y, x) }
+func logSoftmaxRow32(y, x []float32) { logSoftmaxRow(y, x) }
+func logSoftmaxRow64(y, x []float64) { logSoftmaxRow(y, x) }
 
 // finiteOr0 maps ±Inf to 0, so a shift by an infinite maximum cannot form
 // Inf − Inf.
@@ -79,11 +240,17 @@ func init() {
 		// dy = y·(t − Σ y·t)
 		JVP: func(c *Call, t []*Var) *Var {
 			y := c.Out
+			if r := softmaxRuleRows(c, t[0]); r != nil {
+				return r
+			}
 			return Mul(y, Sub(t[0], Sum(Mul(y, t[0]), []int{c.Params.(int)}, true)))
 		},
 		// x̄ = y·(g − Σ g·y)
 		VJP: func(c *Call, g *Var) []*Var {
 			y := c.Out
+			if r := softmaxRuleRows(c, g); r != nil {
+				return []*Var{r}
+			}
 			return []*Var{Mul(y, Sub(g, Sum(Mul(g, y), []int{c.Params.(int)}, true)))}
 		},
 		Flops: elementwise(flopsExp+4, 4, 4),
@@ -109,6 +276,11 @@ func init() {
 		},
 		// x̄ = g − softmax·Σ g
 		VJP: func(c *Call, g *Var) []*Var {
+			if y := c.Out; g.tr == nil && y.tr == nil && g.DType() == y.DType() && slices.Equal(g.Shape(), y.Shape()) {
+				if r := lastAxisRows2(g.val, y.val, c.Params.(int), logSoftmaxVJPRow[float32], logSoftmaxVJPRow[float64]); r != nil {
+					return []*Var{Const(r)}
+				}
+			}
 			p := Exp(c.Out)
 			return []*Var{Sub(g, Mul(p, Sum(g, []int{c.Params.(int)}, true)))}
 		},

@@ -155,6 +155,27 @@ func parallelRange(n int, f func(lo, hi int)) {
 	wg.Wait()
 }
 
+// parallelRows calls f on disjoint row ranges [r0, r1) covering [0, rows)
+// of rows of n elements, on up to kernels.Threads() goroutines when there
+// are at least parMin elements per goroutine.
+func parallelRows(rows, n int, f func(r0, r1 int)) {
+	t := min(kernels.Threads(), rows, rows*n/parMin)
+	if t < 2 {
+		f(0, rows)
+		return
+	}
+	var wg sync.WaitGroup
+	for i := 1; i < t; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(i*rows/t, (i+1)*rows/t)
+		}()
+	}
+	f(0, rows/t)
+	wg.Wait()
+}
+
 // elementwise returns a Flops function for an elementwise primitive whose
 // forward costs fwd flops per output element, its JVP jvp and its VJP vjp.
 func elementwise(fwd, jvp, vjp float64) func([]*tensor.Tensor, *tensor.Tensor, any) Cost {
