@@ -68,7 +68,7 @@ type Config struct {
 
 	// Epochs is the number of passes over the training set (default 2;
 	// not used by gpt). Steps, if positive, caps the number of steps (for
-	// gpt it is the length of the run, default 2000).
+	// gpt it is the length of the run, default 1000).
 	Epochs int `json:"epochs"`
 	Steps  int `json:"steps,omitempty"`
 	// Batch is the mini-batch size (default 128, 32 for gpt).
@@ -98,10 +98,10 @@ type Config struct {
 
 // GPTConfig sizes the character-level GPT.
 type GPTConfig struct {
-	Context int `json:"context"` // window length (default 128)
-	Layers  int `json:"layers"`  // transformer blocks (default 4)
+	Context int `json:"context"` // window length (default 64)
+	Layers  int `json:"layers"`  // transformer blocks (default 2)
 	Heads   int `json:"heads"`   // attention heads (default 4)
-	Width   int `json:"width"`   // embedding width (default 128)
+	Width   int `json:"width"`   // embedding width (default 64)
 	// EvalWindows is the number of validation windows evaluated (default
 	// 256, spread evenly over the validation text).
 	EvalWindows int `json:"eval_windows"`
@@ -331,10 +331,10 @@ func (c Config) withDefaults(custom bool) (Config, error) {
 				*v = d
 			}
 		}
-		def(&g.Context, 128)
-		def(&g.Layers, 4)
+		def(&g.Context, 64)
+		def(&g.Layers, 2)
 		def(&g.Heads, 4)
-		def(&g.Width, 128)
+		def(&g.Width, 64)
 		def(&g.EvalWindows, 256)
 		if g.Context < 1 || g.Layers < 1 || g.Heads < 1 || g.Width < 1 || g.EvalWindows < 1 {
 			return c, fmt.Errorf("gpt sizes %+v must be positive", g)
@@ -359,7 +359,7 @@ func (c Config) withDefaults(custom bool) (Config, error) {
 			return c, fmt.Errorf("the gpt model trains for a number of steps, not epochs")
 		}
 		if c.Steps == 0 {
-			c.Steps = 2000
+			c.Steps = 1000
 		}
 	} else if c.Epochs == 0 {
 		c.Epochs = 2

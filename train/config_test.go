@@ -31,7 +31,7 @@ func TestConfigDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if g.Data != "text" || g.Steps != 2000 || g.Batch != 32 || g.Schedule != "warmup-cosine" || g.ClipNorm != 1 || g.GPT.Context != 128 {
+	if g.Data != "text" || g.Steps != 1000 || g.Batch != 32 || g.Schedule != "warmup-cosine" || g.ClipNorm != 1 || g.GPT.Context != 64 {
 		t.Errorf("gpt defaults: %s", g.JSON())
 	}
 	// An explicit zero weight decay stays zero.

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -52,10 +53,10 @@ func newTrainFlags(stderr io.Writer) *trainFlags {
 	fs.StringVar(&f.augment, "augment", "", "image augmentation: none or crop-flip (default crop-flip for vgg11 and resnet18 on cifar10)")
 	fs.StringVar(&f.hidden, "hidden", "", "hidden widths of the mlp, comma-separated (default 512,512)")
 	fs.Float64Var(&f.width, "width", 0, "channel multiplier of vgg11 and resnet18 (default 1)")
-	fs.IntVar(&f.context, "context", 0, "gpt: context length in characters (default 128)")
-	fs.IntVar(&f.layers, "layers", 0, "gpt: transformer blocks (default 4)")
+	fs.IntVar(&f.context, "context", 0, "gpt: context length in characters (default 64)")
+	fs.IntVar(&f.layers, "layers", 0, "gpt: transformer blocks (default 2)")
 	fs.IntVar(&f.heads, "heads", 0, "gpt: attention heads (default 4)")
-	fs.IntVar(&f.dModel, "d-model", 0, "gpt: embedding width (default 128)")
+	fs.IntVar(&f.dModel, "d-model", 0, "gpt: embedding width (default 64)")
 
 	fs.StringVar(&f.opt, "opt", "innaprop", "optimizer: "+strings.Join(train.Optimizers, ", "))
 	fs.StringVar(&f.compare, "compare", "", "train with each of these comma-separated optimizers from the same initialization and plot them together, e.g. adamw,innaprop")
@@ -71,7 +72,7 @@ func newTrainFlags(stderr io.Writer) *trainFlags {
 	fs.Float64Var(&f.clip, "clip", 0, "clip the global gradient norm to this value (default 1 for gpt, none otherwise; negative: none)")
 
 	fs.IntVar(&f.epochs, "epochs", 0, "passes over the training set (default 2)")
-	fs.IntVar(&f.steps, "steps", 0, "training steps: the length of a gpt run (default 2000), a cap for the others")
+	fs.IntVar(&f.steps, "steps", 0, "training steps: the length of a gpt run (default 1000), a cap for the others")
 	fs.IntVar(&f.batch, "batch", 0, "mini-batch size (default 128; 32 for gpt)")
 	fs.Uint64Var(&f.seed, "seed", 0, "seed of the initialization, data order and augmentation")
 	fs.StringVar(&f.dtype, "dtype", "f32", "precision: "+strings.Join(train.DTypes, ", ")+" (f16 and bf16 are emulated)")
@@ -443,8 +444,11 @@ func runTrain(args []string, stdout, stderr io.Writer) (err error) {
 	if compare != nil {
 		fmt.Fprintf(stdout, "curves: %s\n", filepath.Join(out, train.CompareCurvesFile))
 	} else if !f.quiet {
-		fmt.Fprintf(stdout, "files: %s/{%s, %s, %s, %s, %s, %s}\n", out, train.MetricsFile, train.EvalFile,
-			train.SummaryFile, train.CurvesFile, train.CheckpointFile, train.ModelFile)
+		files := []string{train.MetricsFile, train.EvalFile, train.SummaryFile, train.CurvesFile, train.CheckpointFile, train.ModelFile}
+		if f.noPlot {
+			files = slices.DeleteFunc(files, func(s string) bool { return s == train.CurvesFile })
+		}
+		fmt.Fprintf(stdout, "files: %s/{%s}\n", out, strings.Join(files, ", "))
 	}
 	return nil
 }
