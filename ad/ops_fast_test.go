@@ -273,3 +273,29 @@ func TestFusedSoftmaxRulesMatchComposition(t *testing.T) {
 		}
 	}
 }
+
+// The typed first-order rules of exp, tanh and sigmoid equal their float64
+// closures (to the last bit where the platform does not fuse operations).
+func TestTypedUnaryRulesMatchClosures(t *testing.T) {
+	g := tensor.NewRNG(15)
+	closures := map[ruleKind]func(g, v float64) float64{
+		ruleExp:     func(g, y float64) float64 { return g * y },
+		ruleTanh:    func(g, y float64) float64 { return g * (1 - y*y) },
+		ruleSigmoid: func(g, s float64) float64 { return g * s * (1 - s) },
+	}
+	for _, d := range []tensor.DType{tensor.Float64, tensor.Float32} {
+		for _, n := range []int{9, 2*parMin + 3} {
+			gr, v := fastInput(g, d, n), tensor.Tanh(fastInput(g, d, n))
+			for kind, f := range closures {
+				got := typedRule(kind)(nil, gr, v)
+				want := tensor.Map2(gr, v, f)
+				for i := 0; i < n; i++ {
+					a, b := got.AtFlat(i), want.AtFlat(i)
+					if !sameValue(a, b) && !(math.Abs(a-b) <= 1e-15*math.Abs(b)) {
+						t.Fatalf("rule %d %v: element %d = %v, want %v", kind, d, i, a, b)
+					}
+				}
+			}
+		}
+	}
+}

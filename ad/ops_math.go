@@ -44,6 +44,57 @@ func (r unaryRule) apply(c *Call, g *Var) *Var {
 func (r unaryRule) jvp(c *Call, t []*Var) *Var { return r.apply(c, t[0]) }
 func (r unaryRule) vjp(c *Call, g *Var) []*Var { return []*Var{r.apply(c, g)} }
 
+// Typed first-order kernels of unary rules: each is the rule's fast
+// closure written out as a loop, computing in float64 and rounding once
+// to the storage type exactly as the closure through tensor.Map2 does.
+type ruleKind uint8
+
+const (
+	ruleExp     ruleKind = iota // g·y
+	ruleTanh                    // g·(1 − y²)
+	ruleSigmoid                 // g·s·(1 − s)
+)
+
+// typedRule returns a unaryRule.typed function running kind for Float32
+// and Float64 tensors.
+func typedRule(kind ruleKind) func(c *Call, g, v *tensor.Tensor) *tensor.Tensor {
+	return func(_ *Call, g, v *tensor.Tensor) *tensor.Tensor {
+		switch g.DType() {
+		case tensor.Float32:
+			r := tensor.New(tensor.Float32, g.Shape()...)
+			z, gs, vs := r.Data32(), g.Data32(), v.Data32()
+			parallelRange(len(z), func(lo, hi int) { ruleLoop(kind, z[lo:hi], gs[lo:hi], vs[lo:hi]) })
+			return r
+		case tensor.Float64:
+			r := tensor.New(tensor.Float64, g.Shape()...)
+			z, gs, vs := r.Data64(), g.Data64(), v.Data64()
+			parallelRange(len(z), func(lo, hi int) { ruleLoop(kind, z[lo:hi], gs[lo:hi], vs[lo:hi]) })
+			return r
+		}
+		return nil
+	}
+}
+
+func ruleLoop[T float32 | float64](kind ruleKind, z, g, v []T) {
+	g, v = g[:len(z)], v[:len(z)]
+	switch kind {
+	case ruleExp:
+		for i, y := range v {
+			z[i] = T(float64(g[i]) * float64(y))
+		}
+	case ruleTanh:
+		for i, y := range v {
+			f := float64(y)
+			z[i] = T(float64(g[i]) * float64(1-f*f))
+		}
+	case ruleSigmoid:
+		for i, y := range v {
+			f := float64(y)
+			z[i] = T(float64(float64(g[i])*f) * float64(1-f))
+		}
+	}
+}
+
 // atInput and atOutput select the value a unaryRule reads.
 func atInput(c *Call) *Var  { return c.In[0] }
 func atOutput(c *Call) *Var { return c.Out }
@@ -69,6 +120,7 @@ func init() {
 		deriv: func(c *Call) *Var { return c.Out },
 		at:    atOutput,
 		fast:  fastKernel(func(g, y float64) float64 { return g * y }),
+		typed: typedRule(ruleExp),
 	}
 	expPrim = register(&Prim{
 		Name: "exp",
@@ -227,6 +279,7 @@ func init() {
 		deriv: func(c *Call) *Var { return AddScalar(Neg(Square(c.Out)), 1) },
 		at:    atOutput,
 		fast:  fastKernel(func(g, y float64) float64 { return g * (1 - y*y) }),
+		typed: typedRule(ruleTanh),
 	}
 	tanhPrim = register(&Prim{
 		Name:  "tanh",
@@ -248,6 +301,7 @@ func init() {
 		deriv: func(c *Call) *Var { return Mul(c.Out, AddScalar(Neg(c.Out), 1)) },
 		at:    atOutput,
 		fast:  fastKernel(func(g, s float64) float64 { return g * s * (1 - s) }),
+		typed: typedRule(ruleSigmoid),
 	}
 	sigmoidPrim = register(&Prim{
 		Name:  "sigmoid",
