@@ -63,16 +63,19 @@ def main():
     for _ in range(a.warmup):
         step()
     rates = []
+    cpu0, steps = time.process_time(), 0
     for _ in range(a.windows):
         n, t0 = 0, time.perf_counter()
         while time.perf_counter() - t0 < a.seconds:
             step()
             n += 1
         rates.append(n / (time.perf_counter() - t0))
+        steps += n
+    cpu_ms = 1000 * (time.process_time() - cpu0) / steps
     print(json.dumps({
         "bench": a.bench, "impl": "pytorch " + torch.__version__, "batch": a.batch,
         "threads": torch.get_num_threads(), "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "default"),
-        "steps_per_s": statistics.median(rates), "windows_steps_per_s": rates,
+        "steps_per_s": statistics.median(rates), "windows_steps_per_s": rates, "cpu_ms_per_step": cpu_ms,
     }))
 
 

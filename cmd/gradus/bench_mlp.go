@@ -33,18 +33,22 @@ func init() {
 
 // stepResult is one JSON line of `gradus bench mlp|cnn --json`.
 type stepResult struct {
-	Bench         string    `json:"bench"`
-	DType         string    `json:"dtype"`
-	Batch         int       `json:"batch"`
-	Optimizer     string    `json:"optimizer"`
-	Threads       int       `json:"threads"`
-	StepsPerSec   float64   `json:"steps_per_s"`
-	Windows       []float64 `json:"windows_steps_per_s"`
-	GFlops        float64   `json:"gflops"`
-	AllocsPerStep float64   `json:"allocs_per_step"`
-	BytesPerStep  float64   `json:"bytes_per_step"`
-	PeakRSSMB     float64   `json:"peak_rss_mb"`
-	Kernel        string    `json:"kernel"`
+	Bench       string    `json:"bench"`
+	DType       string    `json:"dtype"`
+	Batch       int       `json:"batch"`
+	Optimizer   string    `json:"optimizer"`
+	Threads     int       `json:"threads"`
+	StepsPerSec float64   `json:"steps_per_s"`
+	Windows     []float64 `json:"windows_steps_per_s"`
+	GFlops      float64   `json:"gflops"`
+	// CPUMsPerStep is the process CPU time (all threads, user and system)
+	// per step over the timed windows: steadier than the rate on a shared
+	// machine, and it charges idle spinning to whoever spins.
+	CPUMsPerStep  float64 `json:"cpu_ms_per_step"`
+	AllocsPerStep float64 `json:"allocs_per_step"`
+	BytesPerStep  float64 `json:"bytes_per_step"`
+	PeakRSSMB     float64 `json:"peak_rss_mb"`
+	Kernel        string  `json:"kernel"`
 }
 
 // runBenchStep times full training steps (forward, backward, optimizer
@@ -174,6 +178,7 @@ func runBenchStep(name string, args []string, stdout, stderr io.Writer) error {
 	var rates []float64
 	var ms0, ms1 runtime.MemStats
 	runtime.ReadMemStats(&ms0)
+	cpu0 := processCPUSeconds()
 	total := 0
 	window := time.Duration(*seconds * float64(time.Second))
 	for w := 0; w < *windows; w++ {
@@ -188,6 +193,7 @@ func runBenchStep(name string, args []string, stdout, stderr io.Writer) error {
 		rates = append(rates, float64(n)/time.Since(start).Seconds())
 		total += n
 	}
+	cpu1 := processCPUSeconds()
 	runtime.ReadMemStats(&ms1)
 	sorted := append([]float64(nil), rates...)
 	sort.Float64s(sorted)
@@ -199,6 +205,7 @@ func runBenchStep(name string, args []string, stdout, stderr io.Writer) error {
 		Bench: name, DType: shortDType(dt), Batch: *batch, Optimizer: *opt,
 		Threads: kernels.Threads(), StepsPerSec: med, Windows: rates,
 		GFlops:        med * flops / 1e9,
+		CPUMsPerStep:  1000 * (cpu1 - cpu0) / float64(total),
 		AllocsPerStep: float64(ms1.Mallocs-ms0.Mallocs) / float64(total),
 		BytesPerStep:  float64(ms1.TotalAlloc-ms0.TotalAlloc) / float64(total),
 		PeakRSSMB:     train.PeakRSSMB(), Kernel: kernels.KernelName(),
@@ -208,6 +215,9 @@ func runBenchStep(name string, args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "%s step, batch %d, %s, %s, %d threads (%s kernels)\n", name, r.Batch, r.DType, r.Optimizer, r.Threads, r.Kernel)
 	fmt.Fprintf(stdout, "  %.1f steps/s (median of %d windows of %.1f s: %s), %.1f GFLOP/s\n", r.StepsPerSec, *windows, *seconds, fmtRates(rates), r.GFlops)
+	if r.CPUMsPerStep > 0 {
+		fmt.Fprintf(stdout, "  %.1f ms of CPU time per step (all threads)\n", r.CPUMsPerStep)
+	}
 	fmt.Fprintf(stdout, "  %.0f allocations and %.2f MB allocated per step; peak RSS %.0f MB\n", r.AllocsPerStep, r.BytesPerStep/1e6, r.PeakRSSMB)
 	return nil
 }
