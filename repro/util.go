@@ -134,12 +134,13 @@ var clockStart = time.Now()
 func wallTime() float64 { return time.Since(clockStart).Seconds() }
 
 // cpuCost returns the CPU time of one call of run: the minimum over reps
-// repeats of the mean over a loop long enough (≥ 5 ms) for the clock's
-// resolution not to matter.
+// repeats (fewer once 2 s have been spent) of the mean over a loop long
+// enough (≥ 5 ms) for the clock's resolution not to matter.
 func cpuCost(reps int, run func() error) (float64, error) {
 	n := 1
 	best := math.Inf(1)
-	for rep := 0; rep < reps; rep++ {
+	start := cpuTime()
+	for rep := 0; rep < reps && (rep < 2 || cpuTime()-start < 2); rep++ {
 		for {
 			t0 := cpuTime()
 			for i := 0; i < n; i++ {
