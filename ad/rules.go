@@ -3,7 +3,6 @@ package ad
 import (
 	"math"
 	"slices"
-	"sync"
 	"sync/atomic"
 
 	"github.com/gradus-ml/gradus/internal/kernels"
@@ -132,27 +131,50 @@ const parMin = 1 << 15
 // to kernels.Threads() goroutines (the caller included) when n is large;
 // range bounds are multiples of 16 elements, so goroutines writing a
 // float32 or float64 slice do not share cache lines.
+//
+// The work is cut into up to 4 chunks per goroutine, claimed from an
+// atomic counter, and the caller waits for the chunks rather than for the
+// helper goroutines: on a busy machine a helper that is not scheduled in
+// time finds no chunk left when it runs and exits, instead of holding the
+// caller up.
 func parallelRange(n int, f func(lo, hi int)) {
 	t := min(kernels.Threads(), n/parMin)
 	if t < 2 {
 		f(0, n)
 		return
 	}
-	bound := func(i int) int { return min(n, (i*n/t)&^15) }
-	var wg sync.WaitGroup
-	for i := 1; i < t; i++ {
-		lo, hi := bound(i), bound(i+1)
-		if i == t-1 {
-			hi = n
+	forChunks(n, min(n/parMin, 4*t), t, 16, f)
+}
+
+// forChunks runs f over nch chunks of [0, n) (bounds multiples of align)
+// on the caller and t−1 helper goroutines.
+func forChunks(n, nch, t, align int, f func(lo, hi int)) {
+	bound := func(i int) int {
+		if i >= nch {
+			return n
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f(lo, hi)
-		}()
+		return (i * n / nch) / align * align
 	}
-	f(0, bound(1))
-	wg.Wait()
+	var next, left atomic.Int64
+	left.Store(int64(nch))
+	done := make(chan struct{})
+	work := func() {
+		for {
+			i := int(next.Add(1) - 1)
+			if i >= nch {
+				return
+			}
+			f(bound(i), bound(i+1))
+			if left.Add(-1) == 0 {
+				close(done)
+			}
+		}
+	}
+	for h := 1; h < t; h++ {
+		go work()
+	}
+	work()
+	<-done
 }
 
 // parallelRows calls f on disjoint row ranges [r0, r1) covering [0, rows)
@@ -164,16 +186,7 @@ func parallelRows(rows, n int, f func(r0, r1 int)) {
 		f(0, rows)
 		return
 	}
-	var wg sync.WaitGroup
-	for i := 1; i < t; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f(i*rows/t, (i+1)*rows/t)
-		}()
-	}
-	f(0, rows/t)
-	wg.Wait()
+	forChunks(rows, min(rows, rows*n/parMin, 4*t), t, 1, f)
 }
 
 // elementwise returns a Flops function for an elementwise primitive whose
