@@ -305,3 +305,37 @@ func TestTypedKernelsParallelChunks(t *testing.T) {
 		}
 	}
 }
+
+// Large reductions split across goroutines give the serial results.
+func TestReduceParallelMatchesSerial(t *testing.T) {
+	g := NewRNG(12)
+	for _, d := range []DType{Float64, Float32} {
+		for _, c := range []struct {
+			shape []int
+			axes  []int
+		}{
+			{[]int{parMin/64 + 1, 130}, []int{0}},
+			{[]int{3, 4 * parMin}, []int{1}},
+			{[]int{64, 700, 3}, []int{1}},
+			{[]int{40, 33, 50}, []int{0, 2}},
+			{[]int{2 * parMin, 3}, nil},
+		} {
+			a := filled(g, d, c.shape...)
+			for k, kind := range []reduceKind{redSum, redMax, redMin} {
+				got := reduce("Sum", kind, a, c.axes, false)
+				p := planReduce("Sum", a, c.axes, false)
+				want := a.like(p.shape)
+				if d == Float64 {
+					reduceKernel(kind, p.src.f64, want.f64, p.outer, p.r, p.inner)
+				} else {
+					reduceKernel(kind, p.src.f32, want.f32, p.outer, p.r, p.inner)
+				}
+				for i := 0; i < got.Size(); i++ {
+					if !sameVal(got.AtFlat(i), want.AtFlat(i)) {
+						t.Fatalf("kind %d %v %v axes %v: element %d = %v, want %v", k, d, c.shape, c.axes, i, got.AtFlat(i), want.AtFlat(i))
+					}
+				}
+			}
+		}
+	}
+}

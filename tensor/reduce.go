@@ -179,12 +179,65 @@ func reduce(op string, kind reduceKind, a *Tensor, axes []int, keepdims bool) *T
 		panic(fmt.Sprintf("tensor.%s: reduction over an empty axis of shape %v (axes %v)", op, a.shape, axes))
 	}
 	if a.dtype.is64() {
-		reduceKernel(kind, p.src.f64, r.f64, p.outer, p.r, p.inner)
+		reducePar(kind, p.src.f64, r.f64, p.outer, p.r, p.inner)
 	} else {
-		reduceKernel(kind, p.src.f32, r.f32, p.outer, p.r, p.inner)
+		reducePar(kind, p.src.f32, r.f32, p.outer, p.r, p.inner)
 		roundSlice(r.dtype, r.f32)
 	}
 	return r
+}
+
+// reducePar runs reduceKernel split across goroutines when the input is
+// large: by outer blocks, or, for a single outer block (a bias gradient:
+// [B, N] summed over B), by ranges of the inner columns. Every output
+// element is reduced by one goroutine in the serial order.
+func reducePar[T float32 | float64](kind reduceKind, src, dst []T, outer, r, inner int) {
+	if outer*r*inner < parMin {
+		reduceKernel(kind, src, dst, outer, r, inner)
+		return
+	}
+	if outer > 1 {
+		parallelChunksMin(outer, max(1, parMin/max(1, r*inner)), func(lo, hi int) {
+			reduceKernel(kind, src[lo*r*inner:hi*r*inner], dst[lo*inner:hi*inner], hi-lo, r, inner)
+		})
+		return
+	}
+	if inner < 2*16 {
+		reduceKernel(kind, src, dst, outer, r, inner)
+		return
+	}
+	parallelChunksMinAlign(inner, max(16, parMin/max(1, r)), 16, func(lo, hi int) {
+		reduceColumns(kind, src, dst[lo:hi], r, inner, lo)
+	})
+}
+
+// reduceColumns is reduceKernel for one outer block restricted to the
+// columns c0..c0+len(d)−1 of the inner axis.
+func reduceColumns[T float32 | float64](kind reduceKind, src, d []T, r, inner, c0 int) {
+	n := len(d)
+	switch kind {
+	case redSum:
+		clear(d)
+		for k := 0; k < r; k++ {
+			row := src[k*inner+c0 : k*inner+c0+n]
+			d := d[:len(row)]
+			for i, v := range row {
+				d[i] += v
+			}
+		}
+	case redMax, redMin:
+		copy(d, src[c0:c0+n])
+		for k := 1; k < r; k++ {
+			row := src[k*inner+c0 : k*inner+c0+n]
+			for i, v := range row {
+				if v != v || (kind == redMax && v > d[i]) || (kind == redMin && v < d[i]) {
+					if d[i] == d[i] {
+						d[i] = v
+					}
+				}
+			}
+		}
+	}
 }
 
 // Sum sums a over axes (all axes when axes is nil). keepdims keeps reduced
