@@ -30,9 +30,12 @@ func reluPrimeExperiment() Experiment {
 				"gives identical gradients without a second pass); an initialization counts if any mini-batch differs. w = 256, L = 3: %d inits in "+
 				"float32, %d in float64 (on %d images), %d in emulated float16 (tensor.Float16: every primitive rounds its output). Trends in float32 "+
 				"over w ∈ {16, 64, 256} (L = 3) and L ∈ {1, 3} (w = 256), %d inits each on %d images. Divergence: MLP 784-%d-128-10, two copies "+
-				"from the same initialization trained by SGD (batch 128, lr 0.01·(1 + U/5)) with ReLU'(0) = 0 and 1 (and a second ReLU'(0) = 0 "+
-				"copy), L1 distance between their weights over 100 steps, float32 and float64.",
-				z.images, z.inits32, z.inits64, z.images64, z.inits16, z.initsTrend, z.imagesTrend, z.divWidth)
+				"from the same initialization trained by SGD (batch 128, lr 0.01·(1 + U/5)) with ReLU'(0) = 0 and 1, L1 distance between their "+
+				"weights: float64 both copies for 100 steps; float32 until 50 steps after the first exact zero of a relu input (at most %d "+
+				"steps; exact zeros are rare, so to afford long runs the ReLU'(0) = 1 copy is forked from the ReLU'(0) = 0 one at the step where "+
+				"backpropagation first meets a relu input exactly 0 (ad.Stats), since before it both perform exactly the same operations); a "+
+				"second ReLU'(0) = 0 copy trained alongside for 30 steps checks bit-for-bit determinism.",
+				z.images, z.inits32, z.inits64, z.images64, z.inits16, z.initsTrend, z.imagesTrend, z.divWidth, z.divMax)
 		},
 		run: runReLUPrime,
 	}
@@ -45,8 +48,8 @@ type zoneConfig struct {
 func zoneCfg(s Scale) zoneConfig {
 	return pick(s,
 		zoneConfig{images: 2560, inits32: 4, inits64: 2, images64: 1024, inits16: 3, initsTrend: 4, imagesTrend: 2560, divWidth: 256, divSteps: 30, divMax: 30},
-		zoneConfig{images: 10240, inits32: 50, inits64: 4, images64: 5120, inits16: 10, initsTrend: 50, imagesTrend: 10240, divWidth: 1024, divSteps: 100, divMax: 400},
-		zoneConfig{images: 10240, inits32: 100, inits64: 20, images64: 10240, inits16: 50, initsTrend: 100, imagesTrend: 10240, divWidth: 2000, divSteps: 100, divMax: 1000})
+		zoneConfig{images: 10240, inits32: 50, inits64: 4, images64: 5120, inits16: 10, initsTrend: 50, imagesTrend: 10240, divWidth: 1024, divSteps: 100, divMax: 1500},
+		zoneConfig{images: 10240, inits32: 100, inits64: 20, images64: 10240, inits16: 50, initsTrend: 100, imagesTrend: 10240, divWidth: 2000, divSteps: 100, divMax: 5000})
 }
 
 // firstLayerGrad returns the gradient of the mean cross-entropy with
@@ -263,7 +266,7 @@ func runReLUPrime(ctx context.Context, cfg *Config, r *Result) error {
 		if dt == tensor.Float32 {
 			maxSteps = z.divMax
 		}
-		ks, l1, ident, err := divergence(ctx, train, dt, z.divWidth, z.divSteps, maxSteps, cfg.Seed*31+1, func(k int) {
+		ks, l1, ident, err := divergence(ctx, train, dt, z.divWidth, z.divSteps, maxSteps, dt == tensor.Float32, cfg.Seed*31+1, func(k int) {
 			cfg.progress(0.86+0.07*float64(pi), "divergence, %v, step %d", dt, k)
 		})
 		if err != nil {
@@ -299,7 +302,7 @@ func runReLUPrime(ctx context.Context, cfg *Config, r *Result) error {
 // then 50 more steps). It returns the L1 distance between the two after
 // each step, and whether a second ReLU'(0) = 0 copy, trained alongside for
 // the first 30 steps, stayed bit-identical to the first.
-func divergence(ctx context.Context, train *data.Dataset, dt tensor.DType, width, minSteps, maxSteps int, seed uint64, progress func(k int)) ([]float64, []float64, bool, error) {
+func divergence(ctx context.Context, train *data.Dataset, dt tensor.DType, width, minSteps, maxSteps int, fork bool, seed uint64, progress func(k int)) ([]float64, []float64, bool, error) {
 	lrRNG := tensor.NewRNG(seed + 1)
 	lr := 0.01 * (1 + lrRNG.Float64()/5)
 	var models []nn.Module
@@ -322,6 +325,7 @@ func divergence(ctx context.Context, train *data.Dataset, dt tensor.DType, width
 	var ks, l1 []float64
 	ident := true
 	end, first := minSteps, 0
+	forked, kinks0 := false, 0
 	for k := 1; k <= end; k++ {
 		if err := ctx.Err(); err != nil {
 			return nil, nil, false, err
@@ -331,15 +335,30 @@ func divergence(ctx context.Context, train *data.Dataset, dt tensor.DType, width
 		}
 		x, y := b.Next()
 		x = x.Reshape(x.Dim(0), -1)
+		if fork && !forked {
+			// The ReLU'(0) = 1 copy is the ReLU'(0) = 0 one until the
+			// first exact zero: keep it synchronized (before the step).
+			p0, p1 := nn.Tensors(models[0].Params()), nn.Tensors(models[1].Params())
+			for i := range p0 {
+				p1[i].CopyFrom(p0[i])
+			}
+		}
 		for i, m := range models {
 			if i == 2 && k > 30 {
 				continue
+			}
+			if i == 1 && fork && !forked {
+				if kinks0 == 0 {
+					continue
+				}
+				forked = true
 			}
 			r0 := 0.0
 			if i == 1 {
 				r0 = 1
 			}
-			tp, err := ad.NewTape(&ad.Options{Policy: ad.Policy{ReLU0: r0}})
+			var st ad.Stats
+			tp, err := ad.NewTape(&ad.Options{Policy: ad.Policy{ReLU0: r0}, Stats: &st})
 			if err != nil {
 				return nil, nil, false, err
 			}
@@ -353,6 +372,15 @@ func divergence(ctx context.Context, train *data.Dataset, dt tensor.DType, width
 			}
 			if err := opts[i].Step(nn.Tensors(m.Params()), nn.Values(g)); err != nil {
 				return nil, nil, false, err
+			}
+			if i == 0 {
+				kinks0 = st.Kinks["relu"]
+			}
+		}
+		if fork && !forked {
+			p0, p1 := nn.Tensors(models[0].Params()), nn.Tensors(models[1].Params())
+			for i := range p0 {
+				p1[i].CopyFrom(p0[i])
 			}
 		}
 		var d float64
