@@ -116,7 +116,7 @@ func runADComplexity(ctx context.Context, cfg *Config, r *Result) error {
 	r.check("reverse mode: operation-count ratio (backward/forward) across p",
 		"ratio (operation count of reverse pass)/(forward) is bounded by a constant independent of p (a small constant by op counting — Baur–Strassen's is 5, the paper's own constant was not retrieved)",
 		fhi <= 5 && fhi/flo <= 1.5, "backward/forward flops in [%.3f, %.3f] for p ∈ [%d, %d]", flo, fhi, dims[0], dims[len(dims)-1])
-	r.check("reverse mode: wall-clock ratio (gradient/function) across p",
+	r.check("reverse mode: CPU-time ratio (gradient/function) across p",
 		"wall-clock ratio flat within 2× across p", thi/tlo <= 2 || s == Smoke, "CPU time(gradient)/time(f) in [%.2f, %.2f] (max/min %.2f): %s for p = %v", tlo, thi, thi/tlo, fmtG(revTime), dims)
 	// Forward mode: slope of the cost ratio against p.
 	sl := logLogSlope(ps, fwdTime, 99, math.Inf(1))
