@@ -29,10 +29,12 @@ type reproduceOptions struct {
 	seed  uint64
 	out   string
 	exps  []repro.Experiment
+	// data locations (empty: the usual places)
+	mnist, cifar string
 }
 
 func reproduceUsage(w io.Writer, fs *flag.FlagSet) {
-	fmt.Fprintln(w, "usage: gradus reproduce [--smoke|--quick|--full] <id>...|all --out DIR [--seed S]")
+	fmt.Fprintln(w, "usage: gradus reproduce [--smoke|--quick|--full] <id>...|all --out DIR [--seed S] [--mnist DIR] [--cifar10 PATH]")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Runs the experiments and writes DIR/index.html, DIR/results.json and DIR/figures/.")
 	fmt.Fprintln(w, "Exit status 1 if any check fails.")
@@ -57,6 +59,8 @@ func parseReproduce(args []string, stderr io.Writer) (*reproduceOptions, error) 
 	full := fs.Bool("full", false, "full scale: as close to the papers as one machine allows, about an hour each")
 	seed := fs.Uint64("seed", 1, "seed of every random choice")
 	out := fs.String("out", "", "output directory of the report (required)")
+	mnist := fs.String("mnist", "", "directory of the MNIST IDX files (default: the usual places, see package data)")
+	cifar := fs.String("cifar10", "", "CIFAR-10 archive or directory, for innaprop --full (default: the usual places)")
 	var ids []string
 	rest := args
 	for {
@@ -74,7 +78,7 @@ func parseReproduce(args []string, stderr io.Writer) (*reproduceOptions, error) 
 		ids = append(ids, rest[0])
 		rest = rest[1:]
 	}
-	o := &reproduceOptions{scale: repro.Quick, seed: *seed, out: *out}
+	o := &reproduceOptions{scale: repro.Quick, seed: *seed, out: *out, mnist: *mnist, cifar: *cifar}
 	n := 0
 	for _, b := range []struct {
 		set bool
@@ -134,7 +138,7 @@ func runReproduce(args []string, stdout, stderr io.Writer) error {
 	start := time.Now()
 	for i, e := range o.exps {
 		bar := newProgressLine(stderr, tty, fmt.Sprintf("[%d/%d] %s", i+1, len(o.exps), e.ID))
-		cfg := repro.Config{Scale: o.scale, Seed: o.seed, Progress: bar.update}
+		cfg := repro.Config{Scale: o.scale, Seed: o.seed, Progress: bar.update, MNISTDir: o.mnist, CIFAR10Path: o.cifar}
 		res, err := e.Run(ctx, cfg)
 		bar.finish()
 		sec := e.Section(res, err)

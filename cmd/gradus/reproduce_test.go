@@ -23,6 +23,7 @@ func TestReproduceErrors(t *testing.T) {
 		{[]string{"reproduce", "--fast", "all", "--out", dir}, 1, "flag provided but not defined: -fast"},
 		{[]string{"reproduce", "--seed", "x", "all", "--out", dir}, 1, "invalid value"},
 		{[]string{"reproduce", "-h"}, 2, "usage: gradus reproduce"},
+		{[]string{"reproduce", "--smoke", "relu-prime", "--mnist", filepath.Join(dir, "nope"), "--out", dir}, 1, "1 of 1 experiments have failing checks"},
 	} {
 		var out, errb bytes.Buffer
 		st := run(c.args, &out, &errb)
