@@ -10,9 +10,10 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"sort"
 	"unicode/utf8"
+
+	"github.com/gradus-ml/gradus/internal/atomicfile"
 )
 
 // The safetensors format: an 8-byte little-endian header length N, N bytes
@@ -333,46 +334,10 @@ func truncate(s string, n int) string {
 // path atomically: it writes a temporary file in the same directory,
 // syncs it to disk and renames it over path, so a reader never sees a
 // partial file.
-func SaveSafetensorsFile(path string, named map[string]*Tensor, metadata map[string]string) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp*")
+func SaveSafetensorsFile(path string, named map[string]*Tensor, metadata map[string]string) error {
+	err := atomicfile.Write(path, func(w io.Writer) error { return WriteSafetensors(w, named, metadata) })
 	if err != nil {
-		return fmt.Errorf("tensor.SaveSafetensorsFile: %w", err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-			err = fmt.Errorf("tensor.SaveSafetensorsFile: %s: %w", path, err)
-		}
-	}()
-	bw := bufio.NewWriterSize(f, 1<<20)
-	if err = WriteSafetensors(bw, named, metadata); err != nil {
-		return err
-	}
-	if err = bw.Flush(); err != nil {
-		return err
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return err
-	}
-	// Make the rename itself durable; not every system can sync a directory.
-	if d, derr := os.Open(dir); derr == nil {
-		_ = d.Sync()
-		d.Close()
+		return fmt.Errorf("tensor.SaveSafetensorsFile: %s: %w", path, err)
 	}
 	return nil
 }
