@@ -128,65 +128,16 @@ func countEqLoop[T float32 | float64](s []T, a, b T, nan bool) int {
 const parMin = 1 << 15
 
 // parallelRange calls f on disjoint ranges [lo, hi) covering [0, n), on up
-// to kernels.Threads() goroutines (the caller included) when n is large;
-// range bounds are multiples of 16 elements, so goroutines writing a
-// float32 or float64 slice do not share cache lines.
-//
-// The work is cut into up to 4 chunks per goroutine, claimed from an
-// atomic counter, and the caller waits for the chunks rather than for the
-// helper goroutines: on a busy machine a helper that is not scheduled in
-// time finds no chunk left when it runs and exits, instead of holding the
-// caller up.
-func parallelRange(n int, f func(lo, hi int)) {
-	t := min(kernels.Threads(), n/parMin)
-	if t < 2 {
-		f(0, n)
-		return
-	}
-	forChunks(n, min(n/parMin, 4*t), t, 16, f)
-}
-
-// forChunks runs f over nch chunks of [0, n) (bounds multiples of align)
-// on the caller and t−1 helper goroutines.
-func forChunks(n, nch, t, align int, f func(lo, hi int)) {
-	bound := func(i int) int {
-		if i >= nch {
-			return n
-		}
-		return (i * n / nch) / align * align
-	}
-	var next, left atomic.Int64
-	left.Store(int64(nch))
-	done := make(chan struct{})
-	work := func() {
-		for {
-			i := int(next.Add(1) - 1)
-			if i >= nch {
-				return
-			}
-			f(bound(i), bound(i+1))
-			if left.Add(-1) == 0 {
-				close(done)
-			}
-		}
-	}
-	for h := 1; h < t; h++ {
-		go work()
-	}
-	work()
-	<-done
-}
+// to kernels.Threads() goroutines when n is large; range bounds are
+// multiples of 16 elements, so goroutines writing a float32 or float64
+// slice do not share cache lines.
+func parallelRange(n int, f func(lo, hi int)) { kernels.ParallelFor(n, parMin, 16, f) }
 
 // parallelRows calls f on disjoint row ranges [r0, r1) covering [0, rows)
 // of rows of n elements, on up to kernels.Threads() goroutines when there
 // are at least parMin elements per goroutine.
 func parallelRows(rows, n int, f func(r0, r1 int)) {
-	t := min(kernels.Threads(), rows, rows*n/parMin)
-	if t < 2 {
-		f(0, rows)
-		return
-	}
-	forChunks(rows, min(rows, rows*n/parMin, 4*t), t, 1, f)
+	kernels.ParallelFor(rows, max(1, parMin/max(n, 1)), 1, f)
 }
 
 // elementwise returns a Flops function for an elementwise primitive whose

@@ -2,7 +2,6 @@ package tensor
 
 import (
 	"math"
-	"sync/atomic"
 
 	"github.com/gradus-ml/gradus/internal/kernels"
 )
@@ -399,49 +398,9 @@ func parallelChunks(n int, f func(lo, hi int)) { parallelChunksMinAlign(n, parMi
 func parallelChunksMin(n, minN int, f func(lo, hi int)) { parallelChunksMinAlign(n, minN, 1, f) }
 
 // parallelChunksMinAlign is the common form: ranges of at least minN items
-// with bounds multiples of align. The work is cut into up to 4 chunks per
-// goroutine, claimed from an atomic counter, and the caller waits for the
-// chunks rather than for the helper goroutines: on a busy machine a helper
-// that is not scheduled in time finds no chunk left when it runs and
-// exits, instead of holding the caller up.
+// with bounds multiples of align (see kernels.ParallelFor).
 func parallelChunksMinAlign(n, minN, align int, f func(lo, hi int)) {
-	t := min(kernels.Threads(), n/minN)
-	if t < 2 {
-		f(0, n)
-		return
-	}
-	forChunks(n, min(n/minN, 4*t), t, align, f)
-}
-
-// forChunks runs f over nch chunks of [0, n) (bounds multiples of align)
-// on the caller and t−1 helper goroutines.
-func forChunks(n, nch, t, align int, f func(lo, hi int)) {
-	bound := func(i int) int {
-		if i >= nch {
-			return n
-		}
-		return (i * n / nch) / align * align
-	}
-	var next, left atomic.Int64
-	left.Store(int64(nch))
-	done := make(chan struct{})
-	work := func() {
-		for {
-			i := int(next.Add(1) - 1)
-			if i >= nch {
-				return
-			}
-			f(bound(i), bound(i+1))
-			if left.Add(-1) == 0 {
-				close(done)
-			}
-		}
-	}
-	for h := 1; h < t; h++ {
-		go work()
-	}
-	work()
-	<-done
+	kernels.ParallelFor(n, minN, align, f)
 }
 
 // reluLoop32 sets z = x where x is not below 0 and 0 where it is (−0 and
