@@ -3,11 +3,12 @@ package report
 import (
 	"fmt"
 	"image/color"
+	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/gradus-ml/gradus/internal/atomicfile"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -123,10 +124,13 @@ func LinePlot(path string, spec PlotSpec) (err error) {
 	for i, p := range plots {
 		p.Draw(tiles.At(dc, i, 0))
 	}
-	return writeCurvesAtomic(path, func(f *os.File) error {
-		_, err := cw.WriteTo(f)
+	if err := atomicfile.Write(path, func(w io.Writer) error {
+		_, err := cw.WriteTo(w)
 		return err
-	})
+	}); err != nil {
+		return fmt.Errorf("report: writing %s: %w", path, err)
+	}
+	return nil
 }
 
 // panelPlot builds the plot of one panel.
@@ -217,37 +221,3 @@ func curvePanelPlot(pn Panel) (*plot.Plot, error) {
 }
 
 func nonFinite(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) }
-
-// writeAtomic writes a file through a temporary file in the same directory
-// renamed over path, so that a reader never sees a partial file.
-func writeCurvesAtomic(path string, write func(*os.File) error) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp*")
-	if err != nil {
-		return fmt.Errorf("report: %w", err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-			err = fmt.Errorf("report: writing %s: %w", path, err)
-		}
-	}()
-	if err = write(f); err != nil {
-		return err
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return err
-	}
-	return nil
-}

@@ -3,9 +3,11 @@ package train
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"os"
-	"path/filepath"
 	"strconv"
+
+	"github.com/gradus-ml/gradus/internal/atomicfile"
 
 	"github.com/gradus-ml/gradus/report"
 )
@@ -117,40 +119,18 @@ func (l *csvLog) close() error {
 
 // writeFileAtomic writes path through a temporary file in the same
 // directory, synced and renamed over path.
-func writeFileAtomic(path string, write func(*bufio.Writer) error) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp*")
-	if err != nil {
-		return fmt.Errorf("train: %w", err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-			err = fmt.Errorf("train: writing %s: %w", path, err)
+func writeFileAtomic(path string, write func(*bufio.Writer) error) error {
+	err := atomicfile.Write(path, func(w io.Writer) error {
+		bw := bufio.NewWriter(w)
+		if err := write(bw); err != nil {
+			return err
 		}
-	}()
-	w := bufio.NewWriter(f)
-	if err = write(w); err != nil {
-		return err
+		return bw.Flush()
+	})
+	if err != nil {
+		return fmt.Errorf("train: writing %s: %w", path, err)
 	}
-	if err = w.Flush(); err != nil {
-		return err
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return nil
 }
 
 // Curve is the history of one run, as drawn by PlotCurves.
