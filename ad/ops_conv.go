@@ -524,6 +524,10 @@ func outRange(off, s, w, ow int) (lo, hi int) {
 // in the padding. With ld = OH·OW and col = 0 it is kernels.Im2Col.
 func im2colLD[T float32 | float64](x []T, g convGeom, cols []T, ld, col int) {
 	p, hw := g.p(), g.h*g.w
+	if g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 && g.ph == 0 && g.pw == 0 {
+		im2colDense(x, g, cols, ld, col)
+		return
+	}
 	for r := 0; r < g.ckk(); r++ {
 		c, i, j := r/(g.kh*g.kw), r/g.kw%g.kh, r%g.kw
 		xc := x[c*hw:][:hw]
@@ -551,10 +555,66 @@ func im2colLD[T float32 | float64](x []T, g convGeom, cols []T, ld, col int) {
 	}
 }
 
+// im2colDense is im2colLD for unit strides and dilations without padding:
+// every column reads inside the image, and row (c, i, j) of the columns is
+// rows i… of channel c shifted by j.
+func im2colDense[T float32 | float64](x []T, g convGeom, cols []T, ld, col int) {
+	p, hw, ow, w := g.p(), g.h*g.w, g.ow, g.w
+	r := 0
+	for c := 0; c < g.c; c++ {
+		xc := x[c*hw:][:hw]
+		for i := 0; i < g.kh; i++ {
+			for j := 0; j < g.kw; j++ {
+				dst := cols[r*ld+col:][:p]
+				src := xc[i*w+j:]
+				for oy := 0; oy < g.oh; oy++ {
+					d := dst[oy*ow:][:ow]
+					s := src[oy*w:][:ow]
+					if ow >= 16 {
+						copy(d, s)
+						continue
+					}
+					for k := range d {
+						d[k] = s[k]
+					}
+				}
+				r++
+			}
+		}
+	}
+}
+
+// col2imDense is col2imLD for unit strides and dilations without padding.
+func col2imDense[T float32 | float64](cols []T, g convGeom, dx []T, ld, col int) {
+	p, hw, ow, w := g.p(), g.h*g.w, g.ow, g.w
+	r := 0
+	for c := 0; c < g.c; c++ {
+		xc := dx[c*hw:][:hw]
+		for i := 0; i < g.kh; i++ {
+			for j := 0; j < g.kw; j++ {
+				src := cols[r*ld+col:][:p]
+				dst := xc[i*w+j:]
+				for oy := 0; oy < g.oh; oy++ {
+					s := src[oy*ow:][:ow]
+					d := dst[oy*w:][:ow]
+					for k := range s {
+						d[k] += s[k]
+					}
+				}
+				r++
+			}
+		}
+	}
+}
+
 // col2imLD adds the columns [col, col + OH·OW) of cols ([C·KH·KW, ld]) into
 // one sample dx [C, H, W]: the adjoint of im2colLD.
 func col2imLD[T float32 | float64](cols []T, g convGeom, dx []T, ld, col int) {
 	p, hw := g.p(), g.h*g.w
+	if g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 && g.ph == 0 && g.pw == 0 {
+		col2imDense(cols, g, dx, ld, col)
+		return
+	}
 	for r := 0; r < g.ckk(); r++ {
 		c, i, j := r/(g.kh*g.kw), r/g.kw%g.kh, r%g.kw
 		xc := dx[c*hw:][:hw]
