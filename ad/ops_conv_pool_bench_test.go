@@ -93,25 +93,4 @@ func benchCPU() float64 {
 	return float64(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-func BenchmarkMaxPool2x2Kernel(b *testing.B) {
-	xt, g := benchPoolInput()
-	x := xt.Data32()
-	out := make([]float32, g.outSize())
-	idx := make([]int32, g.outSize())
-	b.Run("generic", func(b *testing.B) {
-		c0 := benchCPU()
-		for i := 0; i < b.N; i++ {
-			maxPool2x2(x, g, out, idx, 0, g.n*g.c)
-		}
-		b.ReportMetric((benchCPU()-c0)/float64(b.N)/1e3, "cpu-us/op")
-	})
-	b.Run("f32", func(b *testing.B) {
-		c0 := benchCPU()
-		for i := 0; i < b.N; i++ {
-			maxPool2x2F32(x, g, out, idx, 0, g.n*g.c)
-		}
-		b.ReportMetric((benchCPU()-c0)/float64(b.N)/1e3, "cpu-us/op")
-	})
-}
-
 var benchPoolN = 128

@@ -256,9 +256,7 @@ func maxPoolKernel[T float32 | float64](x []T, g poolGeom, out []T, idx []int32)
 	var ties atomic.Int64
 	parallelFor((planes+chunk-1)/chunk, func(i int) {
 		lo, hi := i*chunk, min((i+1)*chunk, planes)
-		if x32, ok := any(x).([]float32); ok && g.kh == 2 && g.kw == 2 && g.ph == 0 && g.pw == 0 {
-			ties.Add(int64(maxPool2x2F32(x32, g, any(out).([]float32), idx, lo, hi)))
-		} else if g.kh == 2 && g.kw == 2 && g.ph == 0 && g.pw == 0 {
+		if g.kh == 2 && g.kw == 2 && g.ph == 0 && g.pw == 0 {
 			ties.Add(int64(maxPool2x2(x, g, out, idx, lo, hi)))
 		} else {
 			ties.Add(int64(maxPoolPlanes(x, g, out, idx, lo, hi)))
