@@ -3,6 +3,7 @@ package report
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/gradus-ml/gradus/internal/atomicfile"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -108,7 +109,7 @@ func Write(dir string, sections []*Section) error {
 				if err != nil {
 					return err
 				}
-				if err := WriteFileAtomic(filepath.Join(dir, filepath.FromSlash(FigurePath(f, format))), b); err != nil {
+				if err := writeFile(filepath.Join(dir, filepath.FromSlash(FigurePath(f, format))), b); err != nil {
 					return err
 				}
 				if format == "png" {
@@ -121,14 +122,14 @@ func Write(dir string, sections []*Section) error {
 	if err != nil {
 		return err
 	}
-	if err := WriteFileAtomic(filepath.Join(dir, "results.json"), js); err != nil {
+	if err := writeFile(filepath.Join(dir, "results.json"), js); err != nil {
 		return err
 	}
 	page, err := HTML(sections, pngs)
 	if err != nil {
 		return err
 	}
-	return WriteFileAtomic(filepath.Join(dir, "index.html"), page)
+	return writeFile(filepath.Join(dir, "index.html"), page)
 }
 
 // MarshalResults returns results.json for the sections. A failed run
@@ -154,30 +155,10 @@ func MarshalResults(sections []*Section) ([]byte, error) {
 	return append(b, '\n'), nil
 }
 
-// WriteFileAtomic writes data to a temporary file in path's directory and
-// renames it to path, so a reader never sees a partial file.
-func WriteFileAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("report: %w", err)
-	}
-	tmp := f.Name()
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(tmp)
+// writeFile writes data to path atomically.
+func writeFile(path string, data []byte) error {
+	if err := atomicfile.WriteBytes(path, data); err != nil {
 		return fmt.Errorf("report: writing %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("report: writing %s: %w", path, err)
-	}
-	if err := os.Chmod(tmp, 0o644); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("report: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("report: %w", err)
 	}
 	return nil
 }
