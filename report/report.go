@@ -3,10 +3,11 @@ package report
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/gradus-ml/gradus/internal/atomicfile"
 	"os"
 	"path/filepath"
 	"regexp"
+
+	"github.com/gradus-ml/gradus/internal/atomicfile"
 )
 
 // Check is one verified claim: what is checked, the target as the paper
