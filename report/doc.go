@@ -2,9 +2,10 @@
 // the paper reproductions.
 //
 // Figures are drawn with gonum.org/v1/plot and written as PNG or SVG:
-// LinePlot draws panels of training curves; Figure is a line plot with
-// linear or logarithmic axes (readable power-of-ten ticks), dashed reference
-// lines and markers, as the reproductions use.
+// Figure is a line plot with linear or logarithmic axes (readable
+// power-of-ten ticks), dashed reference lines and markers; WriteFigures
+// writes one or more figures side by side to a file (the training curves),
+// Write the figures of a report.
 //
 // Write produces the report of a set of experiments (Section values) in a
 // directory: figures/NAME.png and figures/NAME.svg, results.json

@@ -2,9 +2,11 @@ package report
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"image/color"
 	"math"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -18,7 +20,7 @@ import (
 )
 
 // Line is one curve of a Figure: y against x, drawn as a line (and, with
-// Points, a marker at every point). Points whose coordinates are not finite,
+// Points or when it has a single point, a marker at every point). Points whose coordinates are not finite,
 // or not positive on a log axis, are left out of the drawing (not of the
 // data).
 type Line struct {
@@ -125,7 +127,7 @@ func (f *Figure) Plot() (*plot.Plot, error) {
 			p.Add(ln)
 			thumbs = append(thumbs, ln)
 		}
-		if l.Points || l.NoLine {
+		if l.Points || l.NoLine || len(pts) == 1 {
 			sc, err := plotter.NewScatter(pts)
 			if err != nil {
 				return nil, err
@@ -304,29 +306,73 @@ func powLabel(e int) string {
 	return fmt.Sprintf("1e%d", e)
 }
 
-// Encode renders f as "png" (at 110 dpi) or "svg".
+// Encode renders f as "png" (at 110 dpi) or "svg" (also "pdf" or "eps").
 func (f *Figure) Encode(format string) ([]byte, error) {
-	p, err := f.Plot()
+	return encode(format, "", f)
+}
+
+// WriteFigures draws figs side by side in one row, under title (if not
+// empty), and writes them to path, as PNG or SVG according to the file
+// extension (.png, .svg; also .pdf and .eps). Line i has the same colour and
+// marker in every figure, so that it can stand for the same run in all of
+// them. The file is written atomically.
+func WriteFigures(path, title string, figs ...*Figure) error {
+	b, err := encode(strings.TrimPrefix(filepath.Ext(path), "."), title, figs...)
 	if err != nil {
-		return nil, err
+		return fmt.Errorf("report: %s: %w", path, err)
 	}
-	w, h := vg.Length(figWidth)*vg.Inch, vg.Length(figHeight)*vg.Inch
-	var buf bytes.Buffer
-	switch strings.ToLower(format) {
-	case "png":
-		c := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(pngDPI), vgimg.UseBackgroundColor(color.White))
-		p.Draw(margins(draw.New(c)))
-		if _, err := (vgimg.PngCanvas{Canvas: c}).WriteTo(&buf); err != nil {
-			return nil, fmt.Errorf("report: figure %q: %w", f.Name, err)
+	return writeFile(path, b)
+}
+
+// encode draws figs side by side under title and encodes the picture as
+// format. A panic from gonum/plot (on degenerate input) is returned as an
+// error: a figure is never worth a crash.
+func encode(format, title string, figs ...*Figure) (b []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			b, err = nil, fmt.Errorf("report: drawing a figure: %v", r)
 		}
+	}()
+	if len(figs) == 0 {
+		return nil, errors.New("report: no figures to draw")
+	}
+	plots := make([]*plot.Plot, len(figs))
+	for i, f := range figs {
+		if plots[i], err = f.Plot(); err != nil {
+			return nil, err
+		}
+	}
+	titleH := vg.Length(0)
+	if title != "" {
+		titleH = vg.Points(24)
+	}
+	w, h := vg.Length(figWidth*float64(len(figs)))*vg.Inch, vg.Length(figHeight)*vg.Inch+titleH
+	var c vg.CanvasWriterTo
+	switch format = strings.ToLower(format); format {
+	case "png":
+		c = vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(pngDPI), vgimg.UseBackgroundColor(color.White))}
 	case "svg":
-		c := vgsvg.New(w, h)
-		p.Draw(margins(draw.New(c)))
-		if _, err := c.WriteTo(&buf); err != nil {
-			return nil, fmt.Errorf("report: figure %q: %w", f.Name, err)
+		c = vgsvg.New(w, h)
+	case "pdf", "eps":
+		if c, err = draw.NewFormattedCanvas(w, h, format); err != nil {
+			return nil, err
 		}
 	default:
 		return nil, fmt.Errorf("report: unknown figure format %q (want png or svg)", format)
+	}
+	dc := draw.New(c)
+	if title != "" {
+		sty := plots[0].Title.TextStyle
+		sty.XAlign, sty.YAlign = draw.XCenter, draw.YCenter
+		dc.FillText(sty, vg.Point{X: w / 2, Y: h - titleH/2}, title)
+	}
+	tiles := draw.Tiles{Rows: 1, Cols: len(plots), PadTop: titleH}
+	for i, p := range plots {
+		p.Draw(margins(tiles.At(dc, i, 0)))
+	}
+	var buf bytes.Buffer
+	if _, err := c.WriteTo(&buf); err != nil {
+		return nil, fmt.Errorf("report: encoding %s: %w", format, err)
 	}
 	return buf.Bytes(), nil
 }

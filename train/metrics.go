@@ -146,34 +146,32 @@ type Curve struct {
 // against the step, of one or more runs in one figure: runs are told apart
 // by colour, in the same order in every panel.
 func PlotCurves(path, title string, runs []Curve) error {
-	loss := report.Panel{Title: "training loss", XLabel: "step", YLabel: "cross-entropy (nats)", LogY: true}
-	test := report.Panel{Title: "test loss", XLabel: "step", YLabel: "cross-entropy (nats)"}
-	acc := report.Panel{Title: "test accuracy", XLabel: "step", YLabel: "accuracy (%)", LegendBottom: true}
+	loss := &report.Figure{Title: "training loss", XLabel: "step", YLabel: "cross-entropy (nats)", LogY: true}
+	test := &report.Figure{Title: "test loss", XLabel: "step", YLabel: "cross-entropy (nats)"}
+	acc := &report.Figure{Title: "test accuracy", XLabel: "step", YLabel: "accuracy (%)", LegendBottom: true}
 	text := false
 	for _, r := range runs {
 		text = text || r.Text
-		var s report.Series
-		s.Name = r.Name
+		l := report.Line{Label: r.Name}
 		for _, m := range r.Metrics {
-			s.X = append(s.X, float64(m.Step))
-			s.Y = append(s.Y, m.TrainLoss)
+			l.X = append(l.X, float64(m.Step))
+			l.Y = append(l.Y, m.TrainLoss)
 		}
-		loss.Series = append(loss.Series, s)
-		tl := report.Series{Name: r.Name, Points: true}
-		ta := report.Series{Name: r.Name, Points: true}
+		loss.Lines = append(loss.Lines, l)
+		tl := report.Line{Label: r.Name, Points: true}
+		ta := report.Line{Label: r.Name, Points: true}
 		for _, e := range r.Evals {
 			tl.X = append(tl.X, float64(e.Step))
 			tl.Y = append(tl.Y, e.Loss)
 			ta.X = append(ta.X, float64(e.Step))
 			ta.Y = append(ta.Y, 100*e.Accuracy)
 		}
-		test.Series = append(test.Series, tl)
-		acc.Series = append(acc.Series, ta)
+		test.Lines = append(test.Lines, tl)
+		acc.Lines = append(acc.Lines, ta)
 	}
-	panels := []report.Panel{loss, test, acc}
 	if text {
 		test.Title, test.YLabel = "validation loss", "nats per character"
-		panels = []report.Panel{loss, test}
+		return report.WriteFigures(path, title, loss, test)
 	}
-	return report.LinePlot(path, report.PlotSpec{Title: title, Panels: panels})
+	return report.WriteFigures(path, title, loss, test, acc)
 }
