@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/gradus-ml/gradus/ad"
+	"github.com/gradus-ml/gradus/internal/problems"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -115,58 +116,12 @@ func TestElasticNetImplicitVsFD(t *testing.T) {
 func TestElasticNetKink(t *testing.T) {
 	rng := newRNG(6)
 	m, n := 12, 8
-	A := mat.NewDense(m, n, nil)
-	for i := 0; i < m; i++ {
-		for j := 0; j < n; j++ {
-			A.Set(i, j, float64(rng.IntN(5)-2))
-		}
-	}
-	// pick r, c = Aᵀr, λ = |c_j| for a coordinate j such that some |c_i|
-	// are above and the others strictly below
-	var c []float64
-	var r []float64
-	lam, kink := 0.0, -1
-	for try := 0; try < 1000 && kink < 0; try++ {
-		r = make([]float64, m)
-		for i := range r {
-			r[i] = float64(rng.IntN(7) - 3)
-		}
-		cv := mat.NewVecDense(n, nil)
-		cv.MulVec(A.T(), mat.NewVecDense(m, r))
-		c = cv.RawVector().Data
-		for j := range c {
-			above, equal := 0, 0
-			for _, ci := range c {
-				if math.Abs(ci) > math.Abs(c[j]) {
-					above++
-				}
-				if math.Abs(ci) == math.Abs(c[j]) {
-					equal++
-				}
-			}
-			if equal == 1 && above >= 2 && above <= n-3 && c[j] != 0 {
-				kink, lam = j, math.Abs(c[j])
-				break
-			}
-		}
-	}
-	if kink < 0 {
+	mu := 0.25
+	k, err := problems.NewKink(rng, m, n, mu)
+	if err != nil {
 		t.Fatal("no kink construction found")
 	}
-	mu := 0.25
-	xs := make([]float64, n)
-	for i, ci := range c {
-		if math.Abs(ci) > lam {
-			s := math.Copysign(1, ci)
-			xs[i] = (ci - lam*s) / mu
-		}
-	}
-	axs := mat.NewVecDense(m, nil)
-	axs.MulVec(A, mat.NewVecDense(n, xs))
-	th := make([]float64, m)
-	for i := range th {
-		th[i] = axs.AtVec(i) + r[i]
-	}
+	A, lam, kink, xs, th := k.A, k.Lambda, k.Coord, k.X, k.Theta
 	_, L := extremeEig(A, mu)
 	gamma := math.Pow(2, -math.Ceil(math.Log2(L)))
 	e := newElasticNet(A, mu, lam, gamma)

@@ -1,10 +1,10 @@
 package iterdiff
 
 import (
-	"math"
 	"testing"
 
 	"github.com/gradus-ml/gradus/ad"
+	"github.com/gradus-ml/gradus/internal/problems"
 	"github.com/gradus-ml/gradus/linsolve"
 	"github.com/gradus-ml/gradus/tensor"
 )
@@ -23,49 +23,14 @@ type logisticSetup struct {
 }
 
 func newLogistic(seed uint64, n1, p int) *logisticSetup {
-	rng := newRNG(seed)
-	n := 2 * n1
-	d := p + 1
-	X := make([]float64, n*d)
-	y := make([]float64, n)
-	for i := 0; i < n; i++ {
-		c := 1.0
-		if i >= n1 {
-			c = -1
-		}
-		y[i] = c
-		for j := 0; j < p; j++ {
-			X[i*d+j] = rng.NormFloat64() + c/math.Sqrt(float64(p))
-		}
-	}
-	for j := 0; j < p; j++ { // standardize
-		var m, s float64
-		for i := 0; i < n; i++ {
-			m += X[i*d+j]
-		}
-		m /= float64(n)
-		for i := 0; i < n; i++ {
-			s += (X[i*d+j] - m) * (X[i*d+j] - m)
-		}
-		s = math.Sqrt(s / float64(n))
-		for i := 0; i < n; i++ {
-			X[i*d+j] = (X[i*d+j] - m) / s
-		}
-	}
-	for i := 0; i < n; i++ {
-		X[i*d+p] = 1
-	}
-	w := make([]float64, n)
-	for i := range w {
-		w[i] = 1 / float64(n)
-	}
+	data := problems.NewLogistic(newRNG(seed), n1, p)
 	s := &logisticSetup{
-		X:  ad.Const(tensor.FromFloat64s(tensor.Float64, X, n, d)),
-		y:  vecVar(y),
-		w:  vecVar(w),
-		b0: vecVar(make([]float64, d)),
+		X:  ad.Const(tensor.FromFloat64s(tensor.Float64, data.X, data.N, data.D)),
+		y:  vecVar(data.Y),
+		w:  vecVar(data.W),
+		b0: vecVar(make([]float64, data.D)),
 	}
-	reg := math.Exp(-5)
+	reg := problems.LogisticReg
 	s.f = func(b *ad.Var, th []*ad.Var) *ad.Var {
 		m := ad.Mul(s.y, MatVec(s.X, b, false))
 		return ad.Add(ad.SumAll(ad.Mul(th[0], ad.Softplus(ad.Neg(m)))), ad.Scale(ad.SumAll(ad.Square(b)), reg/2))

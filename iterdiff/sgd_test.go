@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/gradus-ml/gradus/ad"
+	"github.com/gradus-ml/gradus/internal/problems"
 	"github.com/gradus-ml/gradus/tensor"
 	"gonum.org/v1/gonum/mat"
 )
@@ -30,26 +31,11 @@ type sgdProblem struct {
 // newSGDProblem builds the problem; zMode is "random" or "interp" (z_i =
 // ⟨a_i, u⟩, so that the derivatives interpolate too).
 func newSGDProblem(seed uint64, n, d int, s float64, zMode string) *sgdProblem {
-	rng := newRNG(seed)
-	A := randMat(rng, n, d)
-	w, u := randVec(rng, d), randVec(rng, d)
-	p := &sgdProblem{n: n, d: d, base: make([]float64, n), z: make([]float64, n)}
+	ls := problems.NewLeastSquares(newRNG(seed), n, d, s, zMode == "interp")
+	A := ls.A
+	p := &sgdProblem{n: n, d: d, base: ls.Base, z: ls.Z, maxA2: ls.MaxA2}
 	for i := 0; i < n; i++ {
-		row := A.RawRowView(i)
-		var aw, au, a2 float64
-		for j := range row {
-			aw += row[j] * w[j]
-			au += row[j] * u[j]
-			a2 += row[j] * row[j]
-		}
-		p.base[i] = aw + s*rng.NormFloat64()
-		if zMode == "interp" {
-			p.z[i] = au
-		} else {
-			p.z[i] = rng.NormFloat64()
-		}
-		p.maxA2 = math.Max(p.maxA2, a2)
-		p.rows = append(p.rows, vecVar(append([]float64(nil), row...)))
+		p.rows = append(p.rows, vecVar(append([]float64(nil), A.RawRowView(i)...)))
 	}
 	G := gramInv(A, 0)
 	xs, js := mat.NewVecDense(d, nil), mat.NewVecDense(d, nil)

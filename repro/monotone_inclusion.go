@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/gradus-ml/gradus/ad"
+	"github.com/gradus-ml/gradus/internal/problems"
 	"github.com/gradus-ml/gradus/iterdiff"
 	"github.com/gradus-ml/gradus/report"
 	"github.com/gradus-ml/gradus/tensor"
@@ -303,56 +304,18 @@ type kinkProblem struct {
 	coord  int
 }
 
-// newKink builds an integer A, a residual r and λ = |(Aᵀr)_j| for one
+// newKink builds (by problems.NewKink) an integer A, a residual r and λ = |(Aᵀr)_j| for one
 // coordinate j, the solution x* with support {i : |(Aᵀr)_i| > λ}, and θ =
 // Ax* + r: then u_j = x*_j − γ∇_j f = γ(Aᵀr)_j sits exactly on the
-// threshold γλ (all in exact dyadic arithmetic, γ a power of 2).
+// threshold γλ (all in exact dyadic arithmetic, γ a power of 2), and
+// checks that x* is an exact fixed point.
 func newKink(rng *tensor.RNG) (*kinkProblem, error) {
 	const m, n, mu = 12, 8, 0.25
-	A := mat.NewDense(m, n, nil)
-	for i := 0; i < m; i++ {
-		for j := 0; j < n; j++ {
-			A.Set(i, j, float64(rng.IntN(5)-2))
-		}
-	}
-	var c, res []float64
-	lam, kink := 0.0, -1
-	for try := 0; try < 1000 && kink < 0; try++ {
-		res = make([]float64, m)
-		for i := range res {
-			res[i] = float64(rng.IntN(7) - 3)
-		}
-		c = mulVec(mat.DenseCopyOf(A.T()), res)
-		for j := range c {
-			above, equal := 0, 0
-			for _, ci := range c {
-				if math.Abs(ci) > math.Abs(c[j]) {
-					above++
-				}
-				if math.Abs(ci) == math.Abs(c[j]) {
-					equal++
-				}
-			}
-			if equal == 1 && above >= 2 && above <= n-3 && c[j] != 0 {
-				kink, lam = j, math.Abs(c[j])
-				break
-			}
-		}
-	}
-	if kink < 0 {
+	k, err := problems.NewKink(rng, m, n, mu)
+	if err != nil {
 		return nil, fmt.Errorf("repro: no kink construction found")
 	}
-	xs := make([]float64, n)
-	for i, ci := range c {
-		if math.Abs(ci) > lam {
-			xs[i] = (ci - lam*math.Copysign(1, ci)) / mu
-		}
-	}
-	ax := mulVec(A, xs)
-	th := make([]float64, m)
-	for i := range th {
-		th[i] = ax[i] + res[i]
-	}
+	A, lam, kink, xs, th := k.A, k.Lambda, k.Coord, k.X, k.Theta
 	_, L := lipschitz(A, mu)
 	gamma := math.Pow(2, -math.Ceil(math.Log2(L)))
 	e := newElasticNet(A, mu, lam, gamma)

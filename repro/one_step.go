@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/gradus-ml/gradus/ad"
+	"github.com/gradus-ml/gradus/internal/problems"
 	"github.com/gradus-ml/gradus/iterdiff"
 	"github.com/gradus-ml/gradus/report"
 	"github.com/gradus-ml/gradus/tensor"
@@ -49,42 +50,9 @@ type logistic struct {
 }
 
 func newLogistic(rng *tensor.RNG, n1, p int) *logistic {
-	n, d := 2*n1, p+1
-	X := make([]float64, n*d)
-	y := make([]float64, n)
-	for i := 0; i < n; i++ {
-		c := 1.0
-		if i >= n1 {
-			c = -1
-		}
-		y[i] = c
-		for j := 0; j < p; j++ {
-			X[i*d+j] = rng.NormFloat64() + c/math.Sqrt(float64(p))
-		}
-	}
-	for j := 0; j < p; j++ {
-		var m, s float64
-		for i := 0; i < n; i++ {
-			m += X[i*d+j]
-		}
-		m /= float64(n)
-		for i := 0; i < n; i++ {
-			s += (X[i*d+j] - m) * (X[i*d+j] - m)
-		}
-		s = math.Sqrt(s / float64(n))
-		for i := 0; i < n; i++ {
-			X[i*d+j] = (X[i*d+j] - m) / s
-		}
-	}
-	for i := 0; i < n; i++ {
-		X[i*d+p] = 1
-	}
-	w := make([]float64, n)
-	for i := range w {
-		w[i] = 1 / float64(n)
-	}
-	l := &logistic{X: matVar(X, n, d), y: vec(y), w: vec(w), b0: vec(make([]float64, d)), nparams: n}
-	reg := math.Exp(-5)
+	data := problems.NewLogistic(rng, n1, p)
+	l := &logistic{X: matVar(data.X, data.N, data.D), y: vec(data.Y), w: vec(data.W), b0: vec(make([]float64, data.D)), nparams: data.N}
+	reg := problems.LogisticReg
 	f := func(b *ad.Var, th []*ad.Var) *ad.Var {
 		m := ad.Mul(l.y, iterdiff.MatVec(l.X, b, false))
 		return ad.Add(ad.SumAll(ad.Mul(th[0], ad.Softplus(ad.Neg(m)))), ad.Scale(ad.SumAll(ad.Square(b)), reg/2))

@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/gradus-ml/gradus/ad"
+	"github.com/gradus-ml/gradus/internal/problems"
 	"github.com/gradus-ml/gradus/iterdiff"
 	"github.com/gradus-ml/gradus/report"
 	"github.com/gradus-ml/gradus/tensor"
@@ -53,25 +54,11 @@ type sgdLS struct {
 }
 
 func newSGDLS(rng *tensor.RNG, n, d int, s float64, interpDeriv bool) *sgdLS {
-	p := &sgdLS{n: n, d: d, base: make([]float64, n), z: make([]float64, n)}
-	A := mat.NewDense(n, d, normals(rng, n*d))
-	w, u := normals(rng, d), normals(rng, d)
+	ls := problems.NewLeastSquares(rng, n, d, s, interpDeriv)
+	A := ls.A
+	p := &sgdLS{n: n, d: d, base: ls.Base, z: ls.Z, maxA2: ls.MaxA2}
 	for i := 0; i < n; i++ {
-		row := A.RawRowView(i)
-		var aw, au, a2 float64
-		for j := range row {
-			aw += row[j] * w[j]
-			au += row[j] * u[j]
-			a2 += row[j] * row[j]
-		}
-		p.base[i] = aw + s*rng.NormFloat64()
-		if interpDeriv {
-			p.z[i] = au
-		} else {
-			p.z[i] = rng.NormFloat64()
-		}
-		p.maxA2 = math.Max(p.maxA2, a2)
-		p.rows = append(p.rows, vec(append([]float64(nil), row...)))
+		p.rows = append(p.rows, vec(append([]float64(nil), A.RawRowView(i)...)))
 	}
 	var g mat.SymDense
 	g.SymOuterK(1, A.T())
