@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/gradus-ml/gradus/ad"
+	"github.com/gradus-ml/gradus/internal/problems"
 	"github.com/gradus-ml/gradus/tensor"
 	"gonum.org/v1/gonum/mat"
 )
@@ -23,8 +24,8 @@ type lassoSetup struct {
 }
 
 func newLasso(t *testing.T, seed uint64, m, n int) *lassoSetup {
-	rng := newRNG(seed)
-	s := &lassoSetup{A: randMat(rng, m, n), y: randVec(rng, m)}
+	A, y := problems.NewLasso(newRNG(seed), m, n)
+	s := &lassoSetup{A: A, y: y}
 	aty := mat.NewVecDense(n, nil)
 	aty.MulVec(s.A.T(), mat.NewVecDense(m, s.y))
 	s.lam = 0.1 * mat.Norm(aty, math.Inf(1))

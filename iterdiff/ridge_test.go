@@ -5,29 +5,9 @@ import (
 	"testing"
 
 	"github.com/gradus-ml/gradus/ad"
+	"github.com/gradus-ml/gradus/internal/problems"
 	"gonum.org/v1/gonum/mat"
 )
-
-// ridgeWithSpectrum returns A (m×n) such that AᵀA + λI has eigenvalues
-// evenly spaced in [mu, L].
-func ridgeWithSpectrum(seed uint64, m, n int, lam, mu, L float64) *mat.Dense {
-	rng := newRNG(seed)
-	var q1, q2 mat.Dense
-	var qr mat.QR
-	qr.Factorize(randMat(rng, m, n))
-	qr.QTo(&q1)
-	qr.Factorize(randMat(rng, n, n))
-	qr.QTo(&q2)
-	s := make([]float64, n)
-	for i := range s {
-		e := mu + (L-mu)*float64(i)/float64(n-1)
-		s[i] = math.Sqrt(e - lam)
-	}
-	var a mat.Dense
-	a.Mul(q1.Slice(0, m, 0, n), mat.NewDiagDense(n, s))
-	a.Mul(&a, q2.T())
-	return &a
-}
 
 // TestRidgeOneStepAndKStep (paper 4, targets 2 and 3): for gradient descent
 // x⁺ = x − γ(Aᵀ(Ax − y) + λx) the one-step Jacobian in y is γAᵀ and its
@@ -38,7 +18,7 @@ func TestRidgeOneStepAndKStep(t *testing.T) {
 	prevRel := 0.0
 	for _, kappa := range []float64{2, 10, 100} {
 		mu, L := 1.0, kappa
-		A := ridgeWithSpectrum(uint64(kappa), m, n, lam, mu, L)
+		A := problems.RidgeSpectrum(newRNG(uint64(kappa)), m, n, lam, mu, L)
 		gamma := 1 / L
 		rho := 1 - mu/L
 		Av := matVar(A)

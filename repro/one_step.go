@@ -193,7 +193,7 @@ func runOneStep(ctx context.Context, cfg *Config, r *Result) error {
 	kappas := []float64{2, 10, 100}
 	for ki, kappa := range kappas {
 		cfg.progress(0.7+0.1*float64(ki), "gradient descent, κ = %g", kappa)
-		A := ridgeSpectrum(rng, m, n, lam, 1, kappa)
+		A := problems.RidgeSpectrum(rng, m, n, lam, 1, kappa)
 		gamma := 1 / kappa
 		rho := 1 - 1/kappa
 		Av := matVar(A.RawMatrix().Data, m, n)
@@ -307,23 +307,4 @@ func maxAbs(v []float64) float64 {
 		m = math.Max(m, math.Abs(x))
 	}
 	return m
-}
-
-// ridgeSpectrum returns A (m×n) such that AᵀA + λI has eigenvalues evenly
-// spaced in [mu, L].
-func ridgeSpectrum(rng *tensor.RNG, m, n int, lam, mu, L float64) *mat.Dense {
-	var q1, q2 mat.Dense
-	var qr mat.QR
-	qr.Factorize(mat.NewDense(m, n, normals(rng, m*n)))
-	qr.QTo(&q1)
-	qr.Factorize(mat.NewDense(n, n, normals(rng, n*n)))
-	qr.QTo(&q2)
-	s := make([]float64, n)
-	for i := range s {
-		s[i] = math.Sqrt(mu + (L-mu)*float64(i)/float64(n-1) - lam)
-	}
-	var a mat.Dense
-	a.Mul(q1.Slice(0, m, 0, n), mat.NewDiagDense(n, s))
-	a.Mul(&a, q2.T())
-	return &a
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/gradus-ml/gradus/ad"
+	"github.com/gradus-ml/gradus/internal/problems"
 	"github.com/gradus-ml/gradus/iterdiff"
 	"github.com/gradus-ml/gradus/report"
 	"github.com/gradus-ml/gradus/tensor"
@@ -75,8 +76,7 @@ func runPiggyback(ctx context.Context, cfg *Config, r *Result) error {
 	rng := tensor.NewRNG(cfg.Seed*7919 + 8)
 	m, n := lassoSize(s)
 	K := pick(s, 800, 2000, 4000)
-	A := mat.NewDense(m, n, normals(rng, m*n))
-	y := normals(rng, m)
+	A, y := problems.NewLasso(rng, m, n)
 	aty := mulVec(mat.DenseCopyOf(A.T()), y)
 	lam := 0.1 * maxAbs(aty)
 	_, L := lipschitz(A, 0)
