@@ -168,30 +168,7 @@ func TestElasticNetKink(t *testing.T) {
 		}
 	}
 	// strong monotonicity: I − D(I − γH) invertible for random D ∈ [0,1]ⁿ
-	var H mat.Dense
-	H.Mul(A.T(), A)
-	minSV := math.Inf(1)
-	for trial := 0; trial < 200; trial++ {
-		M := mat.NewDense(n, n, nil)
-		for i := 0; i < n; i++ {
-			d := rng.Float64()
-			if trial%2 == 0 {
-				d = float64(rng.IntN(2))
-			}
-			for j := 0; j < n; j++ {
-				g := -gamma * H.At(i, j)
-				if i == j {
-					g += 1 - gamma*mu
-				}
-				M.Set(i, j, -d*g)
-			}
-			M.Set(i, i, M.At(i, i)+1)
-		}
-		var svd mat.SVD
-		svd.Factorize(M, mat.SVDNone)
-		sv := svd.Values(nil)
-		minSV = math.Min(minSV, sv[len(sv)-1])
-	}
+	minSV := problems.MinSingularValue(rng, A, gamma, mu, 200)
 	t.Logf("min singular value of I − D(I − γH) over 200 random D: %.4g (γμ = %.4g)", minSV, gamma*mu)
 	if !(minSV > 0) {
 		t.Errorf("I − D(I − γH) singular for some D")

@@ -250,30 +250,7 @@ func runMonotoneInclusion(ctx context.Context, cfg *Config, r *Result) error {
 
 	// Strong monotonicity: I − D(I − γH) invertible for every D ∈ [0,1]ⁿ.
 	cfg.progress(0.85, "invertibility and piggyback limit")
-	var H mat.Dense
-	H.Mul(A.T(), A)
-	minSV := math.Inf(1)
-	for trial := 0; trial < 200; trial++ {
-		M := mat.NewDense(n, n, nil)
-		for i := 0; i < n; i++ {
-			d := rng.Float64()
-			if trial%2 == 0 {
-				d = float64(rng.IntN(2))
-			}
-			for j := 0; j < n; j++ {
-				g := -e.gamma * H.At(i, j)
-				if i == j {
-					g += 1 - e.gamma*mu
-				}
-				M.Set(i, j, -d*g)
-			}
-			M.Set(i, i, M.At(i, i)+1)
-		}
-		var svd mat.SVD
-		svd.Factorize(M, mat.SVDNone)
-		sv := svd.Values(nil)
-		minSV = math.Min(minSV, sv[len(sv)-1])
-	}
+	minSV := problems.MinSingularValue(rng, A, e.gamma, mu, 200)
 	th := scaleAll(normals(rng, m), 3)
 	xs, err := e.solve(th, make([]float64, n))
 	if err != nil {

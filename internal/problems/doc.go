@@ -13,6 +13,7 @@ package problems
 // Source is the random number generator a builder draws from. Both
 // *tensor.RNG and *rand.Rand (math/rand/v2) satisfy it.
 type Source interface {
+	Float64() float64
 	NormFloat64() float64
 	IntN(n int) int
 }

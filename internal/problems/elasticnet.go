@@ -79,3 +79,37 @@ func NewKink(rng Source, m, n int, mu float64) (*Kink, error) {
 	}
 	return &Kink{A: A, R: r, Lambda: lam, Mu: mu, X: xs, Theta: th, Coord: kink}, nil
 }
+
+// MinSingularValue returns the smallest singular value of I − D(I − γH),
+// H = AᵀA + μI, over trials random diagonal D ∈ [0,1]ⁿ (the strong
+// monotonicity of the elastic-net forward-backward map): on even trials
+// the entries of D are rng.IntN(2) ∈ {0, 1}, on odd ones rng.Float64()
+// (a Float64 is drawn for every entry in both cases).
+func MinSingularValue(rng Source, A *mat.Dense, gamma, mu float64, trials int) float64 {
+	_, n := A.Dims()
+	var H mat.Dense
+	H.Mul(A.T(), A)
+	minSV := math.Inf(1)
+	for trial := 0; trial < trials; trial++ {
+		M := mat.NewDense(n, n, nil)
+		for i := 0; i < n; i++ {
+			d := rng.Float64()
+			if trial%2 == 0 {
+				d = float64(rng.IntN(2))
+			}
+			for j := 0; j < n; j++ {
+				g := -gamma * H.At(i, j)
+				if i == j {
+					g += 1 - gamma*mu
+				}
+				M.Set(i, j, -d*g)
+			}
+			M.Set(i, i, M.At(i, i)+1)
+		}
+		var svd mat.SVD
+		svd.Factorize(M, mat.SVDNone)
+		sv := svd.Values(nil)
+		minSV = math.Min(minSV, sv[len(sv)-1])
+	}
+	return minSV
+}
