@@ -199,11 +199,10 @@ func (o *Adam) Load(s *State) error {
 }
 
 func (o *adam) adopt(s *State, cfg AdamConfig) error {
-	bufs, err := parseBufs(o.kind, s, o.names, cfg.State)
-	if err != nil {
+	if err := o.install(s, o.names, cfg.LR, cfg.State); err != nil {
 		return err
 	}
-	o.cfg, o.lr, o.t, o.prec, o.bufs, o.loaded = cfg, cfg.LR, s.Step, cfg.State, nil, bufs
+	o.cfg = cfg
 	return nil
 }
 

@@ -85,11 +85,10 @@ func (o *INNA) Load(s *State) error {
 	if err := cfg.validate(); err != nil {
 		return err
 	}
-	bufs, err := parseBufs(o.kind, s, o.names, cfg.State)
-	if err != nil {
+	if err := o.install(s, o.names, cfg.LR, cfg.State); err != nil {
 		return err
 	}
-	o.cfg, o.lr, o.t, o.prec, o.bufs, o.loaded = cfg, cfg.LR, s.Step, cfg.State, nil, bufs
+	o.cfg = cfg
 	return nil
 }
 

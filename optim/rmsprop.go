@@ -102,11 +102,10 @@ func (o *RMSprop) Load(s *State) error {
 	if err := cfg.validate(); err != nil {
 		return err
 	}
-	bufs, err := parseBufs(o.kind, s, cfg.names(), cfg.State)
-	if err != nil {
+	if err := o.install(s, cfg.names(), cfg.LR, cfg.State); err != nil {
 		return err
 	}
-	o.cfg, o.lr, o.t, o.prec, o.names, o.bufs, o.loaded = cfg, cfg.LR, s.Step, cfg.State, cfg.names(), nil, bufs
+	o.cfg = cfg
 	return nil
 }
 

@@ -63,6 +63,18 @@ func (c *core) decode(s *State, cfg any) error {
 	return nil
 }
 
+// install takes the buffers, step count, learning rate and precision of a
+// state whose config the caller has decoded and validated; names are the
+// buffer names that config implies. On error c is unchanged.
+func (c *core) install(s *State, names []string, lr float64, prec Precision) error {
+	bufs, err := parseBufs(c.kind, s, names, prec)
+	if err != nil {
+		return err
+	}
+	c.lr, c.t, c.prec, c.names, c.bufs, c.loaded = lr, s.Step, prec, names, nil, bufs
+	return nil
+}
+
 // parseBufs checks the tensors of s against the buffer names and the state
 // precision and returns them (copied) as bufs[param][buffer].
 func parseBufs(kind string, s *State, names []string, prec Precision) ([][]*tensor.Tensor, error) {
