@@ -123,13 +123,7 @@ func init() {
 		},
 		JVP: func(c *Call, t []*Var) *Var {
 			o := c.Params.(convParams).opt
-			var r *Var
-			if t[0] != nil {
-				r = Conv2d(t[0], c.In[1], o)
-			}
-			if t[1] != nil {
-				r = plus(r, Conv2d(c.In[0], t[1], o))
-			}
+			r := bilinearJVP(c, t, func(x, w *Var) *Var { return Conv2d(x, w, o) })
 			if len(t) == 3 && t[2] != nil {
 				r = plus(r, BroadcastTo(Reshape(t[2], 1, -1, 1, 1), c.Out.Shape()...))
 			}
@@ -166,14 +160,7 @@ func init() {
 		// I(g, w) is bilinear
 		JVP: func(c *Call, t []*Var) *Var {
 			cp := c.Params.(convParams)
-			var r *Var
-			if t[0] != nil {
-				r = Conv2dInputGrad(t[0], c.In[1], cp.shape, cp.opt)
-			}
-			if t[1] != nil {
-				r = plus(r, Conv2dInputGrad(c.In[0], t[1], cp.shape, cp.opt))
-			}
-			return r
+			return bilinearJVP(c, t, func(a, b *Var) *Var { return Conv2dInputGrad(a, b, cp.shape, cp.opt) })
 		},
 		// ⟨h, I(g, w)⟩ = ⟨C(h, w), g⟩ = ⟨W(h, g), w⟩
 		VJP: func(c *Call, h *Var) []*Var {
@@ -201,14 +188,7 @@ func init() {
 		// W(x, g) is bilinear
 		JVP: func(c *Call, t []*Var) *Var {
 			cp := c.Params.(convParams)
-			var r *Var
-			if t[0] != nil {
-				r = Conv2dWeightGrad(t[0], c.In[1], cp.shape, cp.opt)
-			}
-			if t[1] != nil {
-				r = plus(r, Conv2dWeightGrad(c.In[0], t[1], cp.shape, cp.opt))
-			}
-			return r
+			return bilinearJVP(c, t, func(a, b *Var) *Var { return Conv2dWeightGrad(a, b, cp.shape, cp.opt) })
 		},
 		// ⟨k, W(x, g)⟩ = ⟨x, I(g, k)⟩ = ⟨C(x, k), g⟩
 		VJP: func(c *Call, k *Var) []*Var {

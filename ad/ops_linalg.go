@@ -18,14 +18,7 @@ func init() {
 		},
 		JVP: func(c *Call, t []*Var) *Var {
 			m := c.Params.(matmulParams)
-			var r *Var
-			if t[0] != nil {
-				r = MatMulT(t[0], c.In[1], m.ta, m.tb)
-			}
-			if t[1] != nil {
-				r = plus(r, MatMulT(c.In[0], t[1], m.ta, m.tb))
-			}
-			return r
+			return bilinearJVP(c, t, func(a, b *Var) *Var { return MatMulT(a, b, m.ta, m.tb) })
 		},
 		VJP: func(c *Call, g *Var) []*Var {
 			m := c.Params.(matmulParams)

@@ -23,6 +23,19 @@ func plus(a, b *Var) *Var {
 	return Add(a, b)
 }
 
+// bilinearJVP is the tangent of a bilinear primitive f(a, b) of its first
+// two inputs: f(ȧ, b) + f(a, ḃ), skipping zero tangents.
+func bilinearJVP(c *Call, t []*Var, f func(a, b *Var) *Var) *Var {
+	var r *Var
+	if t[0] != nil {
+		r = f(t[0], c.In[1])
+	}
+	if t[1] != nil {
+		r = plus(r, f(c.In[0], t[1]))
+	}
+	return r
+}
+
 // fit broadcasts v to shape when its shape differs (a tangent of a
 // broadcast input must have the output's shape).
 func fit(v *Var, shape []int) *Var {
