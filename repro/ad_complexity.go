@@ -21,9 +21,9 @@ func adComplexityExperiment() Experiment {
 		Setup: func(s Scale) string {
 			return fmt.Sprintf("Program f(x) = Σ hinge(W₃·|maxpool₂(relu(W₂ relu(W₁x)))|) with x ∈ R^p, hidden width 256 (wide enough for arithmetic, not per-operation bookkeeping, to dominate the time at p = 10; relu, pairwise max, abs, hinge "+
 				"nodes), p ∈ %v. Operation counts from ad.Stats (ForwardFlops, BackwardFlops, TangentFlops) for ad.Grad (reverse) and for the full "+
-				"gradient by p forward-mode passes (ad.Jacobian with ad.ForwardMode); CPU time of the process (robust to other processes on the machine) is the minimum over %d repeats of loops of at least 5 ms. Conservative versus "+
+				"gradient by p forward-mode passes (ad.Jacobian with ad.ForwardMode); CPU time of the process, as the median over %d interleaved rounds of the time ratio to one evaluation in the same round. Conservative versus "+
 				"Clarke: AD of relu(x) − relu(−x) at 0 with ad.Policy.ReLU0 ∈ [0, 1], and a linear ReLU network F(x) = M₃relu(M₂relu(M₁x)) with "+
-				"entries in {−1, 0, 1} at x = 0.", complexityDims(s), pick(s, 3, 5, 9))
+				"entries in {−1, 0, 1} at x = 0.", complexityDims(s), pick(s, 3, 11, 15))
 		},
 		run: runADComplexity,
 	}
@@ -64,7 +64,7 @@ func (nt *nonsmoothNet) f(xs ...*ad.Var) *ad.Var {
 func runADComplexity(ctx context.Context, cfg *Config, r *Result) error {
 	s := cfg.Scale
 	rng := tensor.NewRNG(cfg.Seed*7919 + 7)
-	reps := pick(s, 3, 5, 9)
+	reps := pick(s, 3, 11, 15)
 	dims := complexityDims(s)
 	var ps, revFlop, revTime, fwdFlop, fwdTime []float64
 	for i, p := range dims {
@@ -85,24 +85,19 @@ func runADComplexity(ctx context.Context, cfg *Config, r *Result) error {
 		// gradient; the forward-mode passes each re-evaluate the primal.
 		revFlop = append(revFlop, st.BackwardFlops/st.ForwardFlops)
 		fwdFlop = append(fwdFlop, (stF.TangentFlops+stF.ForwardFlops)/st.ForwardFlops)
-		tf, err := cpuCost(reps, func() error { nt.f(x); return nil })
-		if err != nil {
-			return err
-		}
-		tg, err := cpuCost(reps, func() error { _, err := ad.Grad(nt.f, []*ad.Var{x}, nil); return err })
-		if err != nil {
-			return err
-		}
-		tj, err := cpuCost(reps, func() error {
-			_, err := ad.Jacobian(func(x *ad.Var) *ad.Var { return nt.f(x) }, x, ad.ForwardMode, nil)
-			return err
-		})
+		_, ratio, err := cpuRatios(reps,
+			func() error { nt.f(x); return nil },
+			func() error { _, err := ad.Grad(nt.f, []*ad.Var{x}, nil); return err },
+			func() error {
+				_, err := ad.Jacobian(func(x *ad.Var) *ad.Var { return nt.f(x) }, x, ad.ForwardMode, nil)
+				return err
+			})
 		if err != nil {
 			return err
 		}
 		ps = append(ps, float64(p))
-		revTime = append(revTime, tg/tf)
-		fwdTime = append(fwdTime, tj/tf)
+		revTime = append(revTime, ratio[1])
+		fwdTime = append(fwdTime, ratio[2])
 	}
 	minMax := func(v []float64) (float64, float64) {
 		lo, hi := math.Inf(1), math.Inf(-1)

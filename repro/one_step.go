@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"runtime"
-	"sort"
 
 	"github.com/gradus-ml/gradus/ad"
 	"github.com/gradus-ml/gradus/internal/kernels"
@@ -32,7 +30,7 @@ func oneStepExperiment() Experiment {
 				"implicit (iterdiff.Implicit) and unrolled reverse mode (iterdiff.Unroll without checkpoints); CPU times of the process with one kernel thread, %d "+
 				"rounds timing every mode in turn (median ratio to the forward time of the same round); sizes %v for the timing sweep. (b) Gradient descent with step 1/L on ridge regression ½‖Ax − y‖² + λ/2‖x‖² "+
 				"(A 15×6 with the spectrum of AᵀA + λI evenly spaced in [1, κ]), Jacobian of x* in y by one-step, k-step (iterdiff.KStep) and "+
-				"implicit differentiation, κ ∈ {2, 10, 100}.", n1, p, pick(s, 2, 9, 15), logisticSweep(s))
+				"implicit differentiation, κ ∈ {2, 10, 100}.", n1, p, pick(s, 2, 15, 21), logisticSweep(s))
 		},
 		run: runOneStep,
 	}
@@ -93,56 +91,33 @@ func (l *logistic) grad(mode iterdiff.Mode) ([]float64, error) {
 	return f64(g[0]), nil
 }
 
-// timings returns the CPU time of the forward solve and of the gradient in
-// each mode: the minimum over reps rounds, each round timing every mode in
-// turn after a garbage collection, so that all modes see the same machine
-// load and none is charged for collecting another's garbage. The kernels
-// run on one thread meanwhile: the process CPU time then counts the
-// arithmetic, not helper threads spinning between parallel calls.
-//
-// ratios holds, per mode, the median over rounds of its time divided by the
-// forward time of the same round, which cancels slow drifts of the machine.
+// timings returns the best CPU time of the forward solve and of the
+// gradient in each mode, and each mode's median time ratio to the forward
+// solve (see cpuRatios). The kernels run on one thread meanwhile, so the
+// process CPU time counts arithmetic, not helper threads spinning between
+// the many small parallel calls of a Newton step.
 func (l *logistic) timings(ctx context.Context, reps int) (best, ratios map[string]float64, err error) {
 	defer kernels.SetThreads(kernels.SetThreads(1))
-	runs := []struct {
-		name string
-		run  func() error
-	}{
-		{"forward", func() error {
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	names := []string{"forward", "one-step", "implicit", "unrolled"}
+	t, r, err := cpuRatios(reps,
+		func() error {
 			var ferr error
 			l.outer(iterdiff.Detach{}, &ferr)(l.w)
 			return ferr
-		}},
-		{"one-step", func() error { _, err := l.grad(iterdiff.OneStep{}); return err }},
-		{"implicit", func() error { _, err := l.grad(iterdiff.Implicit{}); return err }},
-		{"unrolled", func() error { _, err := l.grad(iterdiff.Unroll{Checkpoints: iterdiff.CheckpointNone}); return err }},
+		},
+		func() error { _, err := l.grad(iterdiff.OneStep{}); return err },
+		func() error { _, err := l.grad(iterdiff.Implicit{}); return err },
+		func() error { _, err := l.grad(iterdiff.Unroll{Checkpoints: iterdiff.CheckpointNone}); return err },
+	)
+	if err != nil {
+		return nil, nil, err
 	}
-	best = map[string]float64{}
-	perRound := map[string][]float64{}
-	for rep := 0; rep < reps; rep++ {
-		round := map[string]float64{}
-		for _, m := range runs {
-			if err := ctx.Err(); err != nil {
-				return nil, nil, err
-			}
-			runtime.GC()
-			t, err := cpuCost(1, m.run)
-			if err != nil {
-				return nil, nil, err
-			}
-			round[m.name] = t
-			if v, ok := best[m.name]; !ok || t < v {
-				best[m.name] = t
-			}
-		}
-		for name, t := range round {
-			perRound[name] = append(perRound[name], t/round["forward"])
-		}
-	}
-	ratios = map[string]float64{}
-	for name, rs := range perRound {
-		sort.Float64s(rs)
-		ratios[name] = rs[len(rs)/2]
+	best, ratios = map[string]float64{}, map[string]float64{}
+	for i, n := range names {
+		best[n], ratios[n] = t[i], r[i]
 	}
 	return best, ratios, nil
 }
@@ -150,7 +125,7 @@ func (l *logistic) timings(ctx context.Context, reps int) (best, ratios map[stri
 func runOneStep(ctx context.Context, cfg *Config, r *Result) error {
 	s := cfg.Scale
 	rng := tensor.NewRNG(cfg.Seed*7919 + 4)
-	reps := pick(s, 2, 9, 15)
+	reps := pick(s, 2, 15, 21)
 
 	// (a) Newton on logistic regression.
 	cfg.progress(0, "Newton: one-step vs implicit")

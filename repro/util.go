@@ -2,6 +2,7 @@ package repro
 
 import (
 	"math"
+	"runtime"
 	"sort"
 	"time"
 
@@ -132,6 +133,38 @@ var clockStart = time.Now()
 
 // wallTime returns the seconds since the package was initialized.
 func wallTime() float64 { return time.Since(clockStart).Seconds() }
+
+// cpuRatios times runs in reps interleaved rounds, each run once per round
+// (a loop of at least 5 ms, see cpuCost) after a garbage collection. It
+// returns each run's
+// best time and the median over rounds of its time divided by runs[0]'s
+// time in the same round, which cancels slow drifts of the machine.
+func cpuRatios(reps int, runs ...func() error) (best, ratio []float64, err error) {
+	best = make([]float64, len(runs))
+	per := make([][]float64, len(runs))
+	for i := range best {
+		best[i] = math.Inf(1)
+	}
+	round := make([]float64, len(runs))
+	for rep := 0; rep < max(reps, 1); rep++ {
+		for i, run := range runs {
+			runtime.GC()
+			if round[i], err = cpuCost(1, run); err != nil {
+				return nil, nil, err
+			}
+			best[i] = math.Min(best[i], round[i])
+		}
+		for i := range runs {
+			per[i] = append(per[i], round[i]/round[0])
+		}
+	}
+	ratio = make([]float64, len(runs))
+	for i, rs := range per {
+		sort.Float64s(rs)
+		ratio[i] = rs[len(rs)/2]
+	}
+	return best, ratio, nil
+}
 
 // cpuCost returns the CPU time of one call of run: the minimum over reps
 // repeats (fewer once 2 s have been spent) of the mean over a loop long
