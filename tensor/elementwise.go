@@ -11,7 +11,7 @@ func Map(a *Tensor, f func(float64) float64) *Tensor { return unary(a, f, nil) }
 
 // unary applies f64 (or f32, when given, for float32-stored dtypes).
 func unary(a *Tensor, f64 func(float64) float64, f32 func(float32) float32) *Tensor {
-	r := a.like(a.shape)
+	r := emptyOf(a.shape, a)
 	if a.dtype.is64() {
 		for i, v := range a.f64 {
 			r.f64[i] = f64(v)
@@ -44,7 +44,7 @@ func binary(op string, a, b *Tensor, f64 func(x, y float64) float64, f32 func(x,
 	}
 	var r *Tensor
 	if slices.Equal(a.shape, b.shape) {
-		r = a.like(a.shape)
+		r = emptyOf(a.shape, a, b)
 		if a.dtype.is64() {
 			x, y, z := a.f64, b.f64[:len(a.f64)], r.f64[:len(a.f64)]
 			for i := range x {
@@ -58,7 +58,7 @@ func binary(op string, a, b *Tensor, f64 func(x, y float64) float64, f32 func(x,
 		}
 	} else {
 		out := mustBroadcast(op, a.shape, b.shape)
-		r = a.like(out)
+		r = emptyOf(out, a, b)
 		if a.dtype.is64() {
 			broadcastRuns(out, a.shape, b.shape, func(o, ia, ib, n, ka, kb int) {
 				z, x, y := r.f64[o:o+n], a.f64[ia:], b.f64[ib:]

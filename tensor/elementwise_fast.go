@@ -184,7 +184,7 @@ func binaryTyped(name string, op binOp, a, b *Tensor) *Tensor {
 	mustSameDType(name, a, b)
 	var r *Tensor
 	if sameShape(a.shape, b.shape) {
-		r = a.like(a.shape)
+		r = emptyOf(a.shape, a, b)
 		if a.dtype.is64() {
 			parallelChunks(len(r.f64), func(lo, hi int) { binVV(op, r.f64[lo:hi], a.f64[lo:hi], b.f64[lo:hi]) })
 		} else {
@@ -192,7 +192,7 @@ func binaryTyped(name string, op binOp, a, b *Tensor) *Tensor {
 		}
 	} else {
 		out := mustBroadcast(name, a.shape, b.shape)
-		r = a.like(out)
+		r = emptyOf(out, a, b)
 		if a.dtype.is64() {
 			broadcastRunsPar(out, a.shape, b.shape, func(o, ia, ib, n, ka, kb int) {
 				binRun(op, r.f64[o:o+n], a.f64[ia:], b.f64[ib:], ka, kb)
@@ -369,7 +369,7 @@ func unLoop[T float](op unOp, z, x []T, p, q float64) {
 
 // unaryTyped applies the typed kernel op to a.
 func unaryTyped(op unOp, a *Tensor, p, q float64) *Tensor {
-	r := a.like(a.shape)
+	r := emptyOf(a.shape, a)
 	if a.dtype.is64() {
 		parallelChunks(len(r.f64), func(lo, hi int) { unLoop(op, r.f64[lo:hi], a.f64[lo:hi], p, q) })
 		return r

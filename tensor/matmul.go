@@ -34,7 +34,11 @@ func MatMul(a, b *Tensor, transA, transB bool) *Tensor {
 		panic(fmt.Sprintf("tensor.MatMul: batch dimensions of shapes %v and %v do not broadcast", a.shape, b.shape))
 	}
 	shape := append(append([]int{}, batch...), m, n)
-	r := a.like(shape)
+	r := emptyOf(shape, a, b)
+	if k == 0 {
+		clear(r.f64)
+		clear(r.f32)
+	}
 	nb := 1
 	for _, d := range batch {
 		nb *= d

@@ -399,7 +399,7 @@ func (t *Tensor) Reshape(shape ...int) *Tensor {
 	if n != t.Size() {
 		panic(fmt.Sprintf("tensor.Reshape: cannot reshape %v (%d elements) to %v", t.shape, t.Size(), shape))
 	}
-	return &Tensor{dtype: t.dtype, shape: shape, f64: t.f64, f32: t.f32}
+	return &Tensor{dtype: t.dtype, shape: shape, f64: t.f64, f32: t.f32, arena: t.arena}
 }
 
 // Permute returns t with its axes reordered: axis i of the result is axis

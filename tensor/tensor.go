@@ -14,6 +14,8 @@ type Tensor struct {
 	shape []int
 	f64   []float64
 	f32   []float32
+	// arena, if set, lends the storage of results computed from t.
+	arena *Arena
 }
 
 // New returns a zero-filled tensor of the given dtype and shape.
@@ -210,7 +212,7 @@ func (t *Tensor) flatIndex(op string, idx []int) int {
 	return f
 }
 
-// Clone returns a deep copy of t.
+// Clone returns a deep copy of t, on the heap and without t's arena tag.
 func (t *Tensor) Clone() *Tensor {
 	return &Tensor{dtype: t.dtype, shape: cloneShape(t.shape), f64: slices.Clone(t.f64), f32: slices.Clone(t.f32)}
 }
@@ -224,8 +226,16 @@ func (t *Tensor) CopyFrom(src *Tensor) {
 	copy(t.f32, src.f32)
 }
 
-// like returns a new zero tensor with the dtype of t and the given shape.
-func (t *Tensor) like(shape []int) *Tensor { return New(t.dtype, shape...) }
+// like returns a new zero tensor with the dtype of t and the given shape,
+// from t's arena if it has one.
+func (t *Tensor) like(shape []int) *Tensor { return t.arena.New(t.dtype, shape...) }
+
+// emptyOf returns a tensor with the dtype of ts[0], the given shape and
+// unspecified contents, from the arena of the first tagged operand: for
+// results whose every element is written.
+func emptyOf(shape []int, ts ...*Tensor) *Tensor {
+	return ArenaOf(ts...).Empty(ts[0].dtype, shape...)
+}
 
 // SameShape reports whether a and b have equal shapes.
 func SameShape(a, b *Tensor) bool { return slices.Equal(a.shape, b.shape) }
