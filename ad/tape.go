@@ -62,7 +62,17 @@ func (t *Tape) Len() int { return len(t.nodes) }
 // gradient with respect to it. x may itself be traced by outer levels.
 func (t *Tape) Watch(x *Var) *Var {
 	t.nodes = append(t.nodes, node{})
+	x = t.tag(x)
 	return &Var{val: x.val, tr: t, below: x, id: len(t.nodes) - 1}
+}
+
+// tag returns a constant x tagged with the tape's arena, so that what is
+// computed from it draws on the arena; other Vars are returned as they are.
+func (t *Tape) tag(x *Var) *Var {
+	if a := t.opts.Arena; a != nil && x.tr == nil && x.val.Arena() != a {
+		return Const(x.val.In(a))
+	}
+	return x
 }
 
 // WatchTensor is Watch(Const(x)).
@@ -74,6 +84,9 @@ func (t *Tape) Close() { t.done = true }
 
 func (t *Tape) apply(p *Prim, params any, in []*Var) *Var {
 	below, mine := split(t, in)
+	for i, x := range below {
+		below[i] = t.tag(x)
+	}
 	out := Apply(p, params, below...)
 	ids := make([]int, len(in))
 	need := make([]bool, len(in))
@@ -116,6 +129,7 @@ func (t *Tape) Backward(y *Var, seed *Var, xs ...*Var) ([]*Var, error) {
 	} else if !slices.Equal(seed.Shape(), y.Shape()) || seed.DType() != y.DType() {
 		return nil, fmt.Errorf("ad: Backward: seed %v %v does not match output %v %v", seed.DType(), seed.Shape(), y.DType(), y.Shape())
 	}
+	seed = t.tag(seed)
 	// y may be traced by levels created after this tape (nested inside it,
 	// or siblings still open): its dependence on this tape's inputs is
 	// recorded at this tape's level, below theirs.

@@ -1,6 +1,10 @@
 package ad
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+
+	"github.com/gradus-ml/gradus/tensor"
+)
 
 // trace is one level of differentiation: a Tape (reverse) or a Forward.
 // Levels are ordered by creation, so a trace created inside the
@@ -31,6 +35,16 @@ type Options struct {
 	Anomaly bool
 	// Stats, if non-nil, receives the counts of the trace (kink hits, flops).
 	Stats *Stats
+	// Arena, if non-nil, lends the storage of what a tape computes: the
+	// values of its Vars, the cotangents of Backward (the returned
+	// gradients included) and whatever is computed from them. All of it
+	// stays valid until the arena's Release, which must come after the
+	// last use; keep a result beyond it with Clone. A training loop
+	// releases the arena after each optimizer update, so the next step
+	// reuses the memory instead of allocating it (see train.Stepper). The
+	// tape's inputs are not copied, and the arena never reclaims them.
+	// Forward traces ignore it.
+	Arena *tensor.Arena
 }
 
 func (o *Options) orDefault() *Options {

@@ -29,6 +29,9 @@ type Stepper struct {
 	grads  []*tensor.Tensor
 	adOpts ad.Options
 	stats  ad.Stats
+	// arena lends the step's activations and gradients; released after
+	// the update, so steady-state steps reuse the same memory.
+	arena *tensor.Arena
 }
 
 // StepOptions configures a Stepper.
@@ -52,7 +55,8 @@ func NewStepper(model nn.Module, opt optim.Optimizer, o StepOptions) (*Stepper, 
 	s.params = nn.Tensors(model.Params())
 	s.grads = make([]*tensor.Tensor, len(s.params))
 	s.stats = ad.Stats{Kinks: map[string]int{}, Calls: map[string]int{}}
-	s.adOpts = ad.Options{Policy: o.Policy, Stats: &s.stats}
+	s.arena = tensor.NewArena()
+	s.adOpts = ad.Options{Policy: o.Policy, Stats: &s.stats, Arena: s.arena}
 	return s, nil
 }
 
@@ -64,12 +68,15 @@ func (s *Stepper) Stats() *ad.Stats { return &s.stats }
 // training-mode context (whose parameters are on the step's tape, and
 // whose RNG is rng, for dropout). It returns the loss value before the
 // update, and an error, without updating, if the loss or the gradient norm
-// is not finite.
+// is not finite. The tensors computed during the step (the Vars loss
+// returns and anything derived from them) are only valid during the step:
+// their memory is reused by the next one.
 func (s *Stepper) Step(rng *tensor.RNG, loss func(*nn.Ctx) *ad.Var) (float64, error) {
 	tape, err := ad.NewTape(&s.adOpts)
 	if err != nil {
 		return 0, fmt.Errorf("train: %w", err)
 	}
+	defer s.arena.Release()
 	nc := nn.NewCtx(nn.Train, rng)
 	vars := nc.Watch(tape, s.model)
 	l := loss(nc)
