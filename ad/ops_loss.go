@@ -74,7 +74,7 @@ func lastAxisRows(x *tensor.Tensor, axis int, f32 func(y, x []float32), f64 func
 	if n == 0 || x.Size() == 0 {
 		return nil
 	}
-	r := tensor.New(x.DType(), sh...)
+	r := tensor.ArenaOf(x).Empty(x.DType(), sh...)
 	rows := x.Size() / n
 	if x.DType() == tensor.Float32 {
 		y, xs := r.Data32(), x.Data32()
@@ -159,7 +159,7 @@ func lastAxisRows2(a, b *tensor.Tensor, axis int, f32 func(z, a, b []float32), f
 	if n == 0 || a.Size() == 0 {
 		return nil
 	}
-	r := tensor.New(a.DType(), sh...)
+	r := tensor.ArenaOf(a, b).Empty(a.DType(), sh...)
 	rows := a.Size() / n
 	if a.DType() == tensor.Float32 {
 		z, as, bs := r.Data32(), a.Data32(), b.Data32()

@@ -61,12 +61,12 @@ func typedRule(kind ruleKind) func(c *Call, g, v *tensor.Tensor) *tensor.Tensor 
 	return func(_ *Call, g, v *tensor.Tensor) *tensor.Tensor {
 		switch g.DType() {
 		case tensor.Float32:
-			r := tensor.New(tensor.Float32, g.Shape()...)
+			r := tensor.ArenaOf(g, v).Empty(tensor.Float32, g.Shape()...)
 			z, gs, vs := r.Data32(), g.Data32(), v.Data32()
 			parallelRange(len(z), func(lo, hi int) { ruleLoop(kind, z[lo:hi], gs[lo:hi], vs[lo:hi]) })
 			return r
 		case tensor.Float64:
-			r := tensor.New(tensor.Float64, g.Shape()...)
+			r := tensor.ArenaOf(g, v).Empty(tensor.Float64, g.Shape()...)
 			z, gs, vs := r.Data64(), g.Data64(), v.Data64()
 			parallelRange(len(z), func(lo, hi int) { ruleLoop(kind, z[lo:hi], gs[lo:hi], vs[lo:hi]) })
 			return r
@@ -590,7 +590,7 @@ func geluBwd32(z, g, x []float32) {
 // geluEval is the forward kernel of gelu.
 func geluEval(x *tensor.Tensor) *tensor.Tensor {
 	if x.DType() == tensor.Float32 {
-		r := tensor.New(tensor.Float32, x.Shape()...)
+		r := tensor.ArenaOf(x).Empty(tensor.Float32, x.Shape()...)
 		y, xs := r.Data32(), x.Data32()
 		parallelRange(len(y), func(lo, hi int) { geluFwd32(y[lo:hi], xs[lo:hi]) })
 		return r
@@ -604,7 +604,7 @@ func geluGrad32(g, x *tensor.Tensor) *tensor.Tensor {
 	if x.DType() != tensor.Float32 {
 		return nil
 	}
-	r := tensor.New(tensor.Float32, x.Shape()...)
+	r := tensor.ArenaOf(g, x).Empty(tensor.Float32, x.Shape()...)
 	z, gs, xs := r.Data32(), g.Data32(), x.Data32()
 	parallelRange(len(z), func(lo, hi int) { geluBwd32(z[lo:hi], gs[lo:hi], xs[lo:hi]) })
 	return r

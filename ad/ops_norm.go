@@ -173,7 +173,7 @@ func rowStats[T float32 | float64](row []T, eps float64) (mean, r T) {
 func layerNormFwd[T float32 | float64](x, w, b *tensor.Tensor, eps float64) *tensor.Tensor {
 	xs, ws, bs := lnData[T](x), lnData[T](w), lnData[T](b)
 	d := len(ws)
-	out := make([]T, len(xs))
+	out := lend[T](len(xs), x, w, b)
 	rows := len(xs) / max(d, 1)
 	parallelFor(lnChunks(rows), func(k int) {
 		lo, hi := lnChunk(k, rows)
@@ -185,7 +185,7 @@ func layerNormFwd[T float32 | float64](x, w, b *tensor.Tensor, eps float64) *ten
 			}
 		}
 	})
-	return lnResult(x.DType(), out, x.Shape())
+	return lent(x.DType(), out, x.Shape(), x, w, b)
 }
 
 // lnChunkRows is the number of rows per task; the partial sums of the
@@ -208,7 +208,7 @@ func layerNormVJP[T float32 | float64](x, w, g *tensor.Tensor, eps float64) (gxT
 	xs, ws, gs := lnData[T](x), lnData[T](w), lnData[T](g)
 	d := len(ws)
 	rows := len(xs) / max(d, 1)
-	gx := make([]T, len(xs))
+	gx := lend[T](len(xs), g, x, w)
 	nc := lnChunks(rows)
 	part := make([]T, 2*d*nc) // per chunk: Σ g·x̂, then Σ g
 	parallelFor(nc, func(k int) {
@@ -242,7 +242,7 @@ func layerNormVJP[T float32 | float64](x, w, g *tensor.Tensor, eps float64) (gxT
 		}
 	}
 	dt := x.DType()
-	return lnResult(dt, gx, x.Shape()), lnResult(dt, gw, w.Shape()), lnResult(dt, gb, w.Shape())
+	return lent(dt, gx, x.Shape(), g, x, w), lent(dt, gw, w.Shape(), g, x, w), lent(dt, gb, w.Shape(), g, x, w)
 }
 
 func layerNormJVPTensor(x, w, tx, tw, tb *tensor.Tensor, eps float64) *tensor.Tensor {
@@ -454,7 +454,7 @@ func batchNormTensor(x, w, b *tensor.Tensor, eps float64) (y, mean, variance *te
 func batchNormFwd[T float32 | float64](x, w, b *tensor.Tensor, eps float64) (y, mean, variance *tensor.Tensor) {
 	xs, ws, bs := lnData[T](x), lnData[T](w), lnData[T](b)
 	n, c, p := bnGeom(x)
-	out := make([]T, len(xs))
+	out := lend[T](len(xs), x, w, b)
 	ms, vs := make([]float64, c), make([]float64, c)
 	parallelFor(c, func(ch int) {
 		m, r, v := channelStats(xs, n, c, p, ch, eps)
@@ -468,7 +468,7 @@ func batchNormFwd[T float32 | float64](x, w, b *tensor.Tensor, eps float64) (y, 
 		}
 	})
 	d := x.DType()
-	return lnResult(d, out, x.Shape()), tensor.FromFloat64s(d, ms, c), tensor.FromFloat64s(d, vs, c)
+	return lent(d, out, x.Shape(), x, w, b), tensor.FromFloat64s(d, ms, c), tensor.FromFloat64s(d, vs, c)
 }
 
 func batchNormVJPTensor(x, w, g *tensor.Tensor, eps float64) (gx, gw, gb *tensor.Tensor) {
@@ -481,7 +481,7 @@ func batchNormVJPTensor(x, w, g *tensor.Tensor, eps float64) (gx, gw, gb *tensor
 func batchNormVJP[T float32 | float64](x, w, g *tensor.Tensor, eps float64) (gxT, gwT, gbT *tensor.Tensor) {
 	xs, ws, gs := lnData[T](x), lnData[T](w), lnData[T](g)
 	n, c, p := bnGeom(x)
-	gx, gw, gb := make([]T, len(xs)), make([]T, c), make([]T, c)
+	gx, gw, gb := lend[T](len(xs), g, x, w), make([]T, c), make([]T, c)
 	cnt := float64(n * p)
 	parallelFor(c, func(ch int) {
 		m, r, _ := channelStats(xs, n, c, p, ch, eps)
@@ -508,7 +508,7 @@ func batchNormVJP[T float32 | float64](x, w, g *tensor.Tensor, eps float64) (gxT
 		}
 	})
 	d := x.DType()
-	return lnResult(d, gx, x.Shape()), lnResult(d, gw, w.Shape()), lnResult(d, gb, w.Shape())
+	return lent(d, gx, x.Shape(), g, x, w), lent(d, gw, w.Shape(), g, x, w), lent(d, gb, w.Shape(), g, x, w)
 }
 
 func batchNormJVPTensor(x, w, tx, tw, tb *tensor.Tensor, eps float64) *tensor.Tensor {

@@ -10,7 +10,9 @@ import (
 )
 
 // benchStep times full training steps (forward, backward, SGD update) of m
-// on a fixed synthetic batch x with labels y, in float32. The anchor is
+// on a fixed synthetic batch x with labels y, in float32, drawing the
+// step's tensors from an arena released after the update as
+// train.Stepper does. The anchor is
 // PyTorch CPU on the same machine (issue 4: 130-196 steps/s for the MLP,
 // about 15 for the CNN, at batch 128 on 2 threads); `gradus bench mlp|cnn`
 // runs the comparison.
@@ -20,8 +22,10 @@ func benchStep(b *testing.B, m nn.Module, x *tensor.Tensor, y []int) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	arena := tensor.NewArena()
 	step := func() {
-		tape, _ := ad.NewTape(nil)
+		defer arena.Release()
+		tape, _ := ad.NewTape(&ad.Options{Arena: arena})
 		ctx := nn.NewCtx(nn.Train, nil)
 		vars := ctx.Watch(tape, m)
 		loss := ad.CrossEntropy(m.Forward(ctx, ad.Const(x)), y)
@@ -92,11 +96,12 @@ func BenchmarkGPTStep(b *testing.B) {
 	}
 	params := nn.Tensors(m.Params())
 	opt := must(optim.NewAdamW(optim.AdamWConfig{LR: 1e-3}))
+	arena := tensor.NewArena()
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu0 := cpuTime()
 	for i := 0; i < b.N; i++ {
-		tape, _ := ad.NewTape(nil)
+		tape, _ := ad.NewTape(&ad.Options{Arena: arena})
 		ctx := nn.NewCtx(nn.Train, nil)
 		vars := ctx.Watch(tape, m)
 		loss := m.Loss(ctx, ids, tgt, B, T)
@@ -107,6 +112,7 @@ func BenchmarkGPTStep(b *testing.B) {
 		if err := opt.Step(params, nn.Values(grads)); err != nil {
 			b.Fatal(err)
 		}
+		arena.Release()
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "steps/s")
 	reportCPU(b, cpu0)
