@@ -43,7 +43,10 @@ type Options struct {
 	// releases the arena after each optimizer update, so the next step
 	// reuses the memory instead of allocating it (see train.Stepper). The
 	// tape's inputs are not copied, and the arena never reclaims them.
-	// Forward traces ignore it.
+	// Nothing is freed before Release, so a step that iterates many times
+	// on the tape's values (a solver inside a primitive) holds all of its
+	// temporaries until then: run such loops on untagged tensors
+	// (Tensor.In(nil)) or use no arena. Forward traces ignore it.
 	Arena *tensor.Arena
 }
 
