@@ -558,11 +558,15 @@ func (r *runner) evalImages() (loss, acc float64, err error) {
 	nc := nn.NewCtx(nn.Eval, nil)
 	var sum float64
 	correct, n := 0, 0
+	// the batches' activations are drawn from an arena, reused batch
+	// after batch
+	arena := tensor.NewArena()
 	for x, y := range b.Epoch() {
-		logits := r.model.Forward(nc, ad.Const(x))
+		logits := r.model.Forward(nc, ad.Const(x.In(arena)))
 		sum += ad.CrossEntropy(logits, y).Value().Item() * float64(len(y))
 		correct += countCorrect(logits.Value(), y)
 		n += len(y)
+		arena.Release()
 	}
 	return sum / float64(n), float64(correct) / float64(n), nil
 }
