@@ -87,3 +87,42 @@ func TestNilArenaAllocatesZeroedHeap(t *testing.T) {
 	}
 	a.Release()
 }
+
+// Arenas on several goroutines share the free lists: no buffer is ever
+// lent to two of them at once (each writes its own pattern and finds it
+// intact after the others ran).
+func TestArenaConcurrentNoDoubleLending(t *testing.T) {
+	const workers, rounds, n = 4, 200, 2 * minLend
+	errs := make(chan string, workers)
+	done := make(chan struct{})
+	for w := 0; w < workers; w++ {
+		go func(w int) {
+			defer func() { done <- struct{}{} }()
+			a := NewArena()
+			for r := 0; r < rounds; r++ {
+				bufs := [][]float32{a.Float32s(n), a.Empty(Float32, n).Data32(), a.New(Float32, 2, minLend).Data32()}
+				for k, b := range bufs {
+					for i := range b {
+						b[i] = float32(w*1000 + k)
+					}
+				}
+				for k, b := range bufs {
+					for _, v := range b {
+						if v != float32(w*1000+k) {
+							errs <- "a buffer was lent to two arenas at once"
+							return
+						}
+					}
+				}
+				a.Release()
+			}
+		}(w)
+	}
+	for w := 0; w < workers; w++ {
+		<-done
+	}
+	close(errs)
+	for e := range errs {
+		t.Fatal(e)
+	}
+}
