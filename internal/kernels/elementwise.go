@@ -1,0 +1,294 @@
+package kernels
+
+import "math"
+
+// Elementwise float32 kernels of a training step: the ReLU forward pass
+// with its kink count, the step-derivative product of the ReLU family's
+// backward pass, the sums of bias gradients, and the optimizer updates.
+// They are memory bound; on amd64 with AVX2 the bulk of each slice (a
+// multiple of 8 elements) runs in assembly (elementwise_amd64.s) and the
+// tail in the portable Go loops below, which are also the whole kernel
+// under -tags purego, on other architectures and on CPUs without AVX2.
+//
+// Every kernel gives the same bits on both paths: the assembly does the
+// same IEEE operations, in the same order, as the Go loops, and never
+// fuses a multiply and an add. A NaN operand propagates its payload
+// (quieted); where two NaNs meet in one sum or product, which payload
+// survives is unspecified, as it is in compiled Go, which may order the
+// operands of a commutative operation either way. Output slices may be the
+// same slice as an input of the same length (in place) but must not
+// otherwise overlap one.
+
+// reluCountChunk bounds the elements one assembly call counts, so its
+// eight 32-bit lane counters cannot overflow.
+const reluCountChunk = 1 << 30
+
+// ReluCount32 sets z[i] = x[i], with the negative elements (x < 0: not −0,
+// not NaN) replaced by +0, and returns how many x[i] are ±0. x must be at
+// least as long as z; z may be x.
+func ReluCount32(z, x []float32) int {
+	x = x[:len(z)]
+	n := 0
+	for len(z) > 0 {
+		m := min(len(z), reluCountChunk)
+		done, c := reluCount32Asm(z[:m], x[:m])
+		n += c + reluCount32Go(z[done:m], x[done:m])
+		z, x = z[m:], x[m:]
+	}
+	return n
+}
+
+func reluCount32Go(z, x []float32) int {
+	x = x[:len(z)]
+	n := 0
+	for i, v := range x {
+		var m uint32
+		if v < 0 {
+			m = ^uint32(0)
+		}
+		if v == 0 {
+			n++
+		}
+		z[i] = math.Float32frombits(math.Float32bits(v) &^ m)
+	}
+	return n
+}
+
+// StepMul32 sets z[i] = g[i]·tbl[c] with the class c of x[i]: 0 below k,
+// 1 above k, 2 equal to k, 3 NaN. g and x must be at least as long as z;
+// z may be g or x.
+func StepMul32(z, g, x []float32, k float32, tbl [4]float32) {
+	g, x = g[:len(z)], x[:len(z)]
+	done := stepMul32Asm(z, g, x, k, &tbl)
+	stepMul32Go(z[done:], g[done:], x[done:], k, &tbl)
+}
+
+func stepMul32Go(z, g, x []float32, k float32, tbl *[4]float32) {
+	g, x = g[:len(z)], x[:len(z)]
+	for i, v := range x {
+		c := 0
+		if v > k {
+			c = 1
+		}
+		if v == k {
+			c = 2
+		}
+		if v != v {
+			c = 3
+		}
+		z[i] = g[i] * tbl[c&3]
+	}
+}
+
+// Sum32 returns the sum of x accumulated in float32 in a fixed order that
+// does not depend on the CPU: 32 partial sums, partial j adding x[j],
+// x[j+32], … over the leading multiple of 32 elements, then the first 8
+// partials adding the following whole groups of 8; the 32 partials are
+// combined pairwise (p[j]+p[j+8])+(p[j+16]+p[j+24]), then lanes j and j+4,
+// j and j+2, 0 and 1; the last len(x)%8 elements are added one by one.
+// It is more accurate than a running sum (about len(x)/32 roundings deep
+// instead of len(x)) and several times faster.
+func Sum32(x []float32) float32 {
+	done, s := sum32Asm(x)
+	if done == 0 {
+		done, s = sum32Lanes(x)
+	}
+	for _, v := range x[done:] {
+		s += v
+	}
+	return s
+}
+
+// sum32Lanes is the lane part of Sum32 in Go: it sums the leading
+// multiple of 8 elements of x and returns how many it summed.
+func sum32Lanes(x []float32) (int, float32) {
+	var p [32]float32
+	i := 0
+	for ; i+32 <= len(x); i += 32 {
+		b := x[i : i+32 : i+32]
+		for j := range p {
+			p[j] += b[j]
+		}
+	}
+	for ; i+8 <= len(x); i += 8 {
+		b := x[i : i+8 : i+8]
+		for j := range b {
+			p[j] += b[j]
+		}
+	}
+	if i == 0 {
+		return 0, 0
+	}
+	var q [8]float32
+	for j := range q {
+		q[j] = (p[j] + p[j+8]) + (p[j+16] + p[j+24])
+	}
+	for j := range 4 {
+		q[j] += q[j+4]
+	}
+	for j := range 2 {
+		q[j] += q[j+2]
+	}
+	return i, q[0] + q[1]
+}
+
+// ColSum32 sets dst[j] to the sum over r < rows of src[r·stride+j], for
+// j < len(dst), added in the order of r to a +0 start: the running sums of
+// each column of a row-major [rows, stride] block. src must hold
+// (rows−1)·stride+len(dst) elements when rows > 0; dst must not overlap it.
+func ColSum32(dst, src []float32, rows, stride int) {
+	n := len(dst)
+	if rows <= 0 || n == 0 {
+		clear(dst)
+		return
+	}
+	if stride < n {
+		panic("kernels.ColSum32: stride shorter than the row")
+	}
+	_ = src[(rows-1)*stride+n-1]
+	done := colSum32Asm(dst, src, rows, stride)
+	colSum32Go(dst[done:], src[done:], rows, stride)
+}
+
+func colSum32Go(dst, src []float32, rows, stride int) {
+	clear(dst)
+	n := len(dst)
+	if n == 0 {
+		return
+	}
+	for r := range rows {
+		row := src[r*stride : r*stride+n]
+		for j, v := range row {
+			dst[j] += v
+		}
+	}
+}
+
+// Axpy32 sets y[i] += a·x[i], the product rounded before the sum (no
+// fused multiply-add). x must be at least as long as y.
+func Axpy32(y []float32, a float32, x []float32) {
+	x = x[:len(y)]
+	done := axpy32Asm(y, a, x)
+	axpy32Go(y[done:], a, x[done:])
+}
+
+func axpy32Go(y []float32, a float32, x []float32) {
+	x = x[:len(y)]
+	for i, v := range x {
+		y[i] += float32(a * v)
+	}
+}
+
+// SGDCoef32 are the per-step coefficients of an SGD update in float32.
+type SGDCoef32 struct {
+	GSign        float32 // +1, or −1 to maximize
+	L2           float32 // coupled L2 coefficient; 0 skips the term
+	Decay        float32 // 1 − lr·weight decay
+	NegLR        float32 // −lr
+	Mu           float32 // momentum
+	OneMinusDamp float32 // 1 − dampening
+	First        bool    // the first step with momentum: buf = d
+	Nesterov     bool
+}
+
+// SGD32 applies the plain SGD step to p with gradient g:
+//
+//	d = g·GSign (+ L2·p when L2 ≠ 0);  p = p·Decay + NegLR·d
+//
+// each product and sum rounded to float32. g must be as long as p.
+func SGD32(p, g []float32, k *SGDCoef32) {
+	g = g[:len(p)]
+	done := sgd32Asm(p, g, k)
+	sgd32Go(p[done:], g[done:], k)
+}
+
+func sgd32Go(p, g []float32, k *SGDCoef32) {
+	g = g[:len(p)]
+	for i := range p {
+		th := p[i]
+		d := g[i] * k.GSign
+		if k.L2 != 0 {
+			d += float32(k.L2 * th)
+		}
+		p[i] = float32(th*k.Decay) + float32(k.NegLR*d)
+	}
+}
+
+// SGDMomentum32 applies the SGD step with momentum buffer buf:
+//
+//	d = g·GSign (+ L2·p);  b = First ? d : Mu·buf + OneMinusDamp·d;  buf = b
+//	d = Nesterov ? d + Mu·b : b;  p = p·Decay + NegLR·d
+//
+// each product and sum rounded to float32. g and buf must be as long as p.
+func SGDMomentum32(p, g, buf []float32, k *SGDCoef32) {
+	g, buf = g[:len(p)], buf[:len(p)]
+	done := sgdMomentum32Asm(p, g, buf, k)
+	sgdMomentum32Go(p[done:], g[done:], buf[done:], k)
+}
+
+func sgdMomentum32Go(p, g, buf []float32, k *SGDCoef32) {
+	g, buf = g[:len(p)], buf[:len(p)]
+	for i := range p {
+		th := p[i]
+		d := g[i] * k.GSign
+		if k.L2 != 0 {
+			d += float32(k.L2 * th)
+		}
+		b := d
+		if !k.First {
+			b = float32(k.Mu*buf[i]) + float32(k.OneMinusDamp*d)
+		}
+		buf[i] = b
+		if k.Nesterov {
+			d += float32(k.Mu * b)
+		} else {
+			d = b
+		}
+		p[i] = float32(th*k.Decay) + float32(k.NegLR*d)
+	}
+}
+
+// AdamCoef32 are the per-step coefficients of an Adam(W) update in float32.
+type AdamCoef32 struct {
+	GSign         float32 // +1, or −1 to maximize
+	L2            float32 // coupled L2 coefficient; 0 skips the term
+	Decay         float32 // 1 − lr·weight decay
+	Beta1         float32
+	OneMinusBeta1 float32
+	Beta2         float32
+	OneMinusBeta2 float32
+	SqrtBC2       float32 // √(1 − β₂ᵗ)
+	Eps           float32
+	NegStep       float32 // −lr/(1 − β₁ᵗ)
+}
+
+// Adam32 applies the Adam step to p with gradient g and moments m, v:
+//
+//	d = g·GSign (+ L2·p);  p = p·Decay
+//	m = m·Beta1 + OneMinusBeta1·d;  v = v·Beta2 + (OneMinusBeta2·d)·d
+//	p = p + (NegStep·m) / (√v/SqrtBC2 + Eps)
+//
+// each operation rounded to float32 (the square root correctly rounded).
+// g, m and v must be as long as p.
+func Adam32(p, g, m, v []float32, k *AdamCoef32) {
+	g, m, v = g[:len(p)], m[:len(p)], v[:len(p)]
+	done := adam32Asm(p, g, m, v, k)
+	adam32Go(p[done:], g[done:], m[done:], v[done:], k)
+}
+
+func adam32Go(p, g, m, v []float32, k *AdamCoef32) {
+	g, m, v = g[:len(p)], m[:len(p)], v[:len(p)]
+	for i := range p {
+		th := p[i]
+		gi := g[i] * k.GSign
+		if k.L2 != 0 {
+			gi += float32(k.L2 * th)
+		}
+		th = float32(th * k.Decay)
+		ms := float32(m[i]*k.Beta1) + float32(k.OneMinusBeta1*gi)
+		vs := float32(v[i]*k.Beta2) + float32(float32(k.OneMinusBeta2*gi)*gi)
+		m[i], v[i] = ms, vs
+		denom := float32(float32(math.Sqrt(float64(vs)))/k.SqrtBC2) + k.Eps
+		p[i] = th + float32(k.NegStep*ms)/denom
+	}
+}
