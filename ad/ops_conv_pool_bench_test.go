@@ -1,6 +1,7 @@
 package ad
 
 import (
+	"math"
 	"syscall"
 	"testing"
 
@@ -94,3 +95,154 @@ func benchCPU() float64 {
 }
 
 var benchPoolN = 128
+
+// ---- fast paths against the general ones (internal, so kept here) ----
+
+// poolTestInput returns an input of shape xs with many ties, signed zeros,
+// infinities and (if nans) NaNs.
+func poolTestInput(r *tensor.RNG, d tensor.DType, nans bool, xs ...int) *tensor.Tensor {
+	n := xs[0] * xs[1] * xs[2] * xs[3]
+	v := make([]float64, n)
+	special := []float64{0, math.Copysign(0, -1), 1, -1, math.Inf(1), math.Inf(-1)}
+	for i := range v {
+		switch k := r.IntN(10); {
+		case k < 3:
+			v[i] = float64(r.IntN(3))
+		case k < 4:
+			v[i] = special[r.IntN(len(special))]
+		case k < 5 && nans:
+			v[i] = math.NaN()
+		default:
+			v[i] = r.NormFloat64()
+		}
+	}
+	return tensor.FromFloat64s(d, v, xs...)
+}
+
+// TestMaxPool2x2MatchesGeneral compares the 2×2 paths (vectorized rows,
+// strided rows) with maxPoolPlanes bit for bit: values, first-winner
+// indices and tie counts.
+func TestMaxPool2x2MatchesGeneral(t *testing.T) {
+	r := tensor.NewRNG(5)
+	for trial := 0; trial < 60; trial++ {
+		xs := []int{1 + r.IntN(3), 1 + r.IntN(4), 2 + r.IntN(30), 2 + r.IntN(40)}
+		sh, sw := 1+r.IntN(3), 1+r.IntN(3)
+		if trial%2 == 0 {
+			sh, sw = 2, 2
+		}
+		g := newPoolGeom("t", xs, Pool2dOptions{Kernel: [2]int{2, 2}, Stride: [2]int{sh, sw}})
+		for _, d := range []tensor.DType{tensor.Float32, tensor.Float64} {
+			x := poolTestInput(r, d, trial%3 != 0, xs...)
+			check := func(fast func(idx []int32) ([]float64, int), ref func(idx []int32) ([]float64, int)) {
+				i1, i2 := make([]int32, g.outSize()), make([]int32, g.outSize())
+				o1, t1 := fast(i1)
+				o2, t2 := ref(i2)
+				if t1 != t2 {
+					t.Fatalf("trial %d %v %v: %d ties, want %d", trial, d, g, t1, t2)
+				}
+				for i := range o1 {
+					if math.Float64bits(o1[i]) != math.Float64bits(o2[i]) || i1[i] != i2[i] {
+						t.Fatalf("trial %d %v %v: output %d is %v at %d, want %v at %d", trial, d, g, i, o1[i], i1[i], o2[i], i2[i])
+					}
+				}
+			}
+			run := func(f func(x []float32, out []float32, idx []int32) int, f64 func(x []float64, out []float64, idx []int32) int) func(idx []int32) ([]float64, int) {
+				return func(idx []int32) ([]float64, int) {
+					if d == tensor.Float64 {
+						out := make([]float64, g.outSize())
+						return out, f64(x.Data64(), out, idx)
+					}
+					out := make([]float32, g.outSize())
+					n := f(x.Data32(), out, idx)
+					return tensor.Wrap32(tensor.Float32, out, len(out)).Float64s(), n
+				}
+			}
+			planes := g.n * g.c
+			check(run(func(x, out []float32, idx []int32) int { return maxPool2x2(x, g, out, idx, 0, planes) },
+				func(x, out []float64, idx []int32) int { return maxPool2x2(x, g, out, idx, 0, planes) }),
+				run(func(x, out []float32, idx []int32) int { return maxPoolPlanes(x, g, out, idx, 0, planes) },
+					func(x, out []float64, idx []int32) int { return maxPoolPlanes(x, g, out, idx, 0, planes) }))
+			// the tensor entry point, threaded, with and without the cache
+			c := &poolCache{}
+			y := maxPoolTensor(x, g, c)
+			y2 := maxPoolTensor(x, g, nil)
+			want := make([]float64, g.outSize())
+			wantIdx := make([]int32, g.outSize())
+			var wantTies int
+			if d == tensor.Float64 {
+				wantTies = maxPoolPlanes(x.Data64(), g, want, wantIdx, 0, planes)
+			} else {
+				w32 := make([]float32, g.outSize())
+				wantTies = maxPoolPlanes(x.Data32(), g, w32, wantIdx, 0, planes)
+				want = tensor.Wrap32(tensor.Float32, w32, len(w32)).Float64s()
+			}
+			_, scanTies := maxPoolScan(x, g, TieFirst, nil)
+			if c.ties != wantTies || scanTies != wantTies {
+				t.Fatalf("trial %d %v: cache %d ties, scan %d, want %d", trial, d, c.ties, scanTies, wantTies)
+			}
+			for i, v := range want {
+				if math.Float64bits(y.AtFlat(i)) != math.Float64bits(v) || math.Float64bits(y2.AtFlat(i)) != math.Float64bits(v) || c.idx[i] != wantIdx[i] {
+					t.Fatalf("trial %d %v: tensor output %d differs", trial, d, i)
+				}
+			}
+		}
+	}
+}
+
+// TestRouteScatterGather compares the plane-wise scatter (which writes
+// every element of a dirty buffer) and gather with naive loops over fresh
+// zeros, for every tie rule.
+func TestRouteScatterGather(t *testing.T) {
+	r := tensor.NewRNG(6)
+	for trial := 0; trial < 30; trial++ {
+		// at least 1024 elements, so that the arena recycles the dirty buffer
+		xs := []int{1 + r.IntN(2), 11 + r.IntN(3), 10 + r.IntN(9), 10 + r.IntN(9)}
+		k := 1 + r.IntN(3)
+		o := Pool2dOptions{Kernel: [2]int{k, k}, Stride: [2]int{1 + r.IntN(3), 1 + r.IntN(3)}}
+		if xs[2] < k || xs[3] < k {
+			continue
+		}
+		g := newPoolGeom("t", xs, o)
+		x := poolTestInput(r, tensor.Float64, trial%2 == 0, xs...)
+		for _, tie := range []TieRule{TieFirst, TieLast, TieSplit} {
+			rt := &poolRoute{in: xs, out: []int{g.n, g.c, g.oh, g.ow}}
+			maxPoolScan(x, g, tie, rt)
+			for _, d := range []tensor.DType{tensor.Float64, tensor.Float32} {
+				gy := r.Normal(d, rt.out...)
+				want := make([]float64, shapeSize(xs))
+				gv := gy.Float64s()
+				for oi := range gv {
+					lo, hi := oi, oi+1
+					if rt.off != nil {
+						lo, hi = int(rt.off[oi]), int(rt.off[oi+1])
+					}
+					for q := lo; q < hi; q++ {
+						w := 1.0
+						if rt.w != nil {
+							w = rt.w[q]
+						}
+						if d == tensor.Float32 {
+							want[rt.idx[q]] = float64(float32(want[rt.idx[q]]) + float32(w)*float32(gv[oi]))
+						} else {
+							want[rt.idx[q]] += w * gv[oi]
+						}
+					}
+				}
+				ar := tensor.NewArena()
+				// dirty the arena's free lists with garbage of the same sizes
+				junk := ar.Empty(d, xs...)
+				for i := 0; i < junk.Size(); i++ {
+					junk.SetFlat(i, 7)
+				}
+				ar.Release()
+				dx := routeScatter(gy.In(ar), rt)
+				for i, v := range want {
+					if math.Float64bits(dx.AtFlat(i)) != math.Float64bits(v) {
+						t.Fatalf("trial %d %v %v: scatter element %d is %v, want %v", trial, tie, d, i, dx.AtFlat(i), v)
+					}
+				}
+				ar.Release()
+			}
+		}
+	}
+}

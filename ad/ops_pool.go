@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/gradus-ml/gradus/internal/kernels"
 	"github.com/gradus-ml/gradus/tensor"
 )
 
@@ -220,23 +221,22 @@ func maxPoolRoute(c *Call) *poolRoute {
 }
 
 // maxPoolTensor evaluates max pooling; with a cache it records the first
-// winners and the tie count.
+// winners and the tie count. The result and the index cache come from x's
+// arena, if any.
 func maxPoolTensor(x *tensor.Tensor, g poolGeom, cache *poolCache) *tensor.Tensor {
+	ar := tensor.ArenaOf(x)
 	var idx []int32
 	if cache != nil {
-		idx = make([]int32, g.outSize())
+		idx = ar.Int32s(g.outSize())
 	}
-	var out *tensor.Tensor
+	// every element is written; the maxima are elements of x, already in
+	// its dtype
+	out := ar.Empty(x.DType(), g.n, g.c, g.oh, g.ow)
 	var ties int
 	if x.DType() == tensor.Float64 {
-		o := make([]float64, g.outSize())
-		ties = maxPoolKernel(x.Data64(), g, o, idx)
-		out = tensor.Wrap64(o, g.n, g.c, g.oh, g.ow)
+		ties = maxPoolKernel(x.Data64(), g, out.Data64(), idx)
 	} else {
-		o := make([]float32, g.outSize())
-		ties = maxPoolKernel(x.Data32(), g, o, idx)
-		// the maxima are elements of x, already in its dtype
-		out = tensor.Wrap32(x.DType(), o, g.n, g.c, g.oh, g.ow)
+		ties = maxPoolKernel(x.Data32(), g, out.Data32(), idx)
 	}
 	if cache != nil {
 		cache.mu.Lock()
@@ -312,49 +312,76 @@ func maxPoolPlanes[T float32 | float64](x []T, g poolGeom, out []T, idx []int32,
 	return ties
 }
 
-// maxPool2x2 is maxPoolPlanes for 2×2 windows without padding.
+// maxPool2x2 is maxPoolPlanes for 2×2 windows without padding, a row of
+// windows at a time: kernels.MaxPool2x2Row32 (vectorized) for float32 with
+// horizontal stride 2, else a branch-light scalar loop. Both write the
+// first winning element, as maxPoolPlanes does.
 func maxPool2x2[T float32 | float64](x []T, g poolGeom, out []T, idx []int32, lo, hi int) int {
 	hw, ohw := g.h*g.w, g.oh*g.ow
 	ties := 0
+	var rowIdx []int32
+	if idx == nil {
+		rowIdx = make([]int32, g.ow)
+	}
+	x32, is32 := any(x).([]float32)
+	out32, _ := any(out).([]float32)
 	for pl := lo; pl < hi; pl++ {
-		xp := x[pl*hw:][:hw]
-		op := out[pl*ohw:][:ohw]
 		for oy := 0; oy < g.oh; oy++ {
-			i0 := oy * g.sh * g.w
-			r0, r1 := xp[i0:][:g.w], xp[i0+g.w:][:g.w]
-			orow := op[oy*g.ow:][:g.ow]
-			for ox := range orow {
-				j := ox * g.sw
-				a, b, c, d := r0[j], r0[j+1], r1[j], r1[j+1]
-				// branch-free on the usual path: the maximum, then which
-				// elements attain it
-				best := max(max(a, b), max(c, d)) // NaN if any is NaN
-				ea, eb, ec := b2i(a == best), b2i(b == best), b2i(c == best)
-				cnt := ea + eb + ec + b2i(d == best)
-				first := (1 - ea) * (eb + (1-eb)*(2*ec+(1-ec)*3))
-				bi := i0 + j + first&1 + (first>>1)*g.w
-				if cnt == 0 { // NaN: the first NaN wins
-					cnt = 1
-					switch {
-					case a != a:
-						best, bi = a, i0+j
-					case b != b:
-						best, bi = b, i0+j+1
-					case c != c:
-						best, bi = c, i0+g.w+j
-					default:
-						best, bi = d, i0+g.w+j+1
-					}
-				}
-				orow[ox] = best
-				if idx != nil {
-					idx[pl*ohw+oy*g.ow+ox] = int32(pl*hw + bi)
-				}
-				if cnt > 1 {
-					ties++
-				}
+			i0 := pl*hw + oy*g.sh*g.w
+			o0 := pl*ohw + oy*g.ow
+			ir := rowIdx
+			if idx != nil {
+				ir = idx[o0:][:g.ow]
+			}
+			switch {
+			case is32 && g.sw == 2:
+				ties += kernels.MaxPool2x2Row32(x32[i0:][:g.w], x32[i0+g.w:][:g.w], out32[o0:][:g.ow], ir, i0, g.w)
+			case g.sw == 2:
+				ties += kernels.MaxPool2x2RowGo(x[i0:][:g.w], x[i0+g.w:][:g.w], out[o0:][:g.ow], ir, i0, g.w)
+			default:
+				ties += maxPool2x2Strided(x[i0:][:g.w], x[i0+g.w:][:g.w], out[o0:][:g.ow], ir, i0, g.w, g.sw)
 			}
 		}
+	}
+	return ties
+}
+
+// maxPool2x2Strided is kernels.MaxPool2x2RowGo for a horizontal stride sw:
+// window o covers r0[o·sw], r0[o·sw+1], r1[o·sw], r1[o·sw+1].
+func maxPool2x2Strided[T float32 | float64](r0, r1, out []T, idx []int32, base, w, sw int) int {
+	ties := 0
+	for o := range out {
+		j := o * sw
+		a, b, c, d := r0[j], r0[j+1], r1[j], r1[j+1]
+		best := max(max(a, b), max(c, d)) // NaN if any is NaN
+		ea, eb, ec, ed := b2i(a == best), b2i(b == best), b2i(c == best), b2i(d == best)
+		v, off := d, w+1
+		if ec != 0 {
+			v, off = c, w
+		}
+		if eb != 0 {
+			v, off = b, 1
+		}
+		if ea != 0 {
+			v, off = a, 0
+		}
+		cnt := ea + eb + ec + ed
+		if best != best { // a NaN: the first one wins
+			cnt = 1
+			switch {
+			case a != a:
+				v, off = a, 0
+			case b != b:
+				v, off = b, 1
+			case c != c:
+				v, off = c, w
+			default:
+				v, off = d, w+1
+			}
+		}
+		out[o] = v
+		idx[o] = int32(base + j + off)
+		ties += b2i(cnt > 1)
 	}
 	return ties
 }
@@ -436,72 +463,100 @@ func maxPoolScan(x *tensor.Tensor, g poolGeom, tie TieRule, r *poolRoute) (route
 
 // routeGather is out[o] = Σ w·t[idx] over o's routes.
 func routeGather(t *tensor.Tensor, r *poolRoute) *tensor.Tensor {
+	out := tensor.ArenaOf(t).Empty(t.DType(), r.out...)
 	if t.DType() == tensor.Float64 {
-		out := make([]float64, shapeSize(r.out))
-		gatherKernel(t.Data64(), r, out)
-		return tensor.Wrap64(out, r.out...)
+		gatherKernel(t.Data64(), r, out.Data64())
+	} else {
+		gatherKernel(t.Data32(), r, out.Data32())
+		if r.off != nil {
+			roundHalf(t.DType(), out.Data32())
+		}
 	}
-	out := make([]float32, shapeSize(r.out))
-	gatherKernel(t.Data32(), r, out)
-	return wrap32(t.DType(), out, r.out...)
+	return out
 }
 
 // routeScatter is the adjoint of routeGather: dx[idx] += w·g[o].
 func routeScatter(g *tensor.Tensor, r *poolRoute) *tensor.Tensor {
+	dx := tensor.ArenaOf(g).Empty(g.DType(), r.in...)
 	if g.DType() == tensor.Float64 {
-		dx := make([]float64, shapeSize(r.in))
-		scatterKernel(g.Data64(), r, dx)
-		return tensor.Wrap64(dx, r.in...)
+		scatterKernel(g.Data64(), r, dx.Data64())
+	} else {
+		scatterKernel(g.Data32(), r, dx.Data32())
+		if r.off != nil {
+			roundHalf(g.DType(), dx.Data32())
+		}
 	}
-	dx := make([]float32, shapeSize(r.in))
-	scatterKernel(g.Data32(), r, dx)
-	return wrap32(g.DType(), dx, r.in...)
+	return dx
 }
 
-// byPlanes runs f over the outputs of r in parallel chunks of whole planes
-// (every route stays within its plane, so the chunks touch disjoint
-// memory).
-func (r *poolRoute) byPlanes(f func(lo, hi int)) {
+// roundHalf rounds s in place to the 16-bit dtype d (nothing for Float32).
+func roundHalf(d tensor.DType, s []float32) {
+	switch d {
+	case tensor.Float16:
+		for i, v := range s {
+			s[i] = tensor.RoundFloat16(v)
+		}
+	case tensor.BFloat16:
+		for i, v := range s {
+			s[i] = tensor.RoundBFloat16(v)
+		}
+	}
+}
+
+// byPlanes runs f over the planes of r in parallel chunks: f(p0, p1) owns
+// the planes [p0, p1) of the input and of the output (every route stays
+// within its plane, so the chunks touch disjoint memory).
+func (r *poolRoute) byPlanes(f func(p0, p1 int)) {
 	planes := r.out[0] * r.out[1]
-	ohw := r.out[2] * r.out[3]
 	chunk := max(1, planes/16)
 	parallelFor((planes+chunk-1)/chunk, func(i int) {
-		f(i*chunk*ohw, min((i+1)*chunk, planes)*ohw)
+		f(i*chunk, min((i+1)*chunk, planes))
 	})
 }
 
+// gatherKernel writes every element of out.
 func gatherKernel[T float32 | float64](t []T, r *poolRoute, out []T) {
-	if r.off == nil {
-		r.byPlanes(func(lo, hi int) {
+	ohw := r.out[2] * r.out[3]
+	r.byPlanes(func(p0, p1 int) {
+		lo, hi := p0*ohw, p1*ohw
+		if r.off == nil {
 			for o, i := range r.idx[lo:hi] {
 				out[lo+o] = t[i]
 			}
-		})
-		return
-	}
-	for o := range out {
-		var s T
-		for k := r.off[o]; k < r.off[o+1]; k++ {
-			s += T(r.w[k]) * t[r.idx[k]]
+			return
 		}
-		out[o] = s
-	}
+		for o := lo; o < hi; o++ {
+			var s T
+			for k := r.off[o]; k < r.off[o+1]; k++ {
+				s += T(r.w[k]) * t[r.idx[k]]
+			}
+			out[o] = s
+		}
+	})
 }
 
+// scatterKernel writes every element of dx: plane by plane, it clears the
+// plane (in cache) and adds the routed cotangents into it.
 func scatterKernel[T float32 | float64](g []T, r *poolRoute, dx []T) {
-	if r.off == nil {
-		r.byPlanes(func(lo, hi int) {
-			for o, i := range r.idx[lo:hi] {
-				dx[i] += g[lo+o]
+	ohw, hw := r.out[2]*r.out[3], r.in[2]*r.in[3]
+	r.byPlanes(func(p0, p1 int) {
+		for pl := p0; pl < p1; pl++ {
+			clear(dx[pl*hw:][:hw])
+			lo, hi := pl*ohw, (pl+1)*ohw
+			if r.off == nil {
+				for o, i := range r.idx[lo:hi] {
+					dx[i] += g[lo+o]
+				}
+				continue
 			}
-		})
-		return
-	}
-	for o, v := range g {
-		for k := r.off[o]; k < r.off[o+1]; k++ {
-			dx[r.idx[k]] += T(r.w[k]) * v
+			for o := lo; o < hi; o++ {
+				v := g[o]
+				for k := r.off[o]; k < r.off[o+1]; k++ {
+					dx[r.idx[k]] += T(r.w[k]) * v
+				}
+			}
 		}
-	}
+	})
 }
 
 func shapeSize(s []int) int {

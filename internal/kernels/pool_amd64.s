@@ -1,0 +1,212 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// Lane i of poolEven is 2i: the even elements of a 32-float pair of
+// registers for VPERMI2PS, and the column offset 2i of window i.
+DATA poolEven<>+0(SB)/8, $0x0000000200000000
+DATA poolEven<>+8(SB)/8, $0x0000000600000004
+DATA poolEven<>+16(SB)/8, $0x0000000a00000008
+DATA poolEven<>+24(SB)/8, $0x0000000e0000000c
+DATA poolEven<>+32(SB)/8, $0x0000001200000010
+DATA poolEven<>+40(SB)/8, $0x0000001600000014
+DATA poolEven<>+48(SB)/8, $0x0000001a00000018
+DATA poolEven<>+56(SB)/8, $0x0000001e0000001c
+GLOBL poolEven<>(SB), RODATA|NOPTR, $64
+
+// Lane i of poolOdd is 2i+1.
+DATA poolOdd<>+0(SB)/8, $0x0000000300000001
+DATA poolOdd<>+8(SB)/8, $0x0000000700000005
+DATA poolOdd<>+16(SB)/8, $0x0000000b00000009
+DATA poolOdd<>+24(SB)/8, $0x0000000f0000000d
+DATA poolOdd<>+32(SB)/8, $0x0000001300000011
+DATA poolOdd<>+40(SB)/8, $0x0000001700000015
+DATA poolOdd<>+48(SB)/8, $0x0000001b00000019
+DATA poolOdd<>+56(SB)/8, $0x0000001f0000001d
+GLOBL poolOdd<>(SB), RODATA|NOPTR, $64
+
+// func maxPool2x2RowF32(r0, r1, out *float32, idx *int32, n, w, base int) (ties int)
+//
+// 16 windows per step: a, b, c, d are the four elements of each window
+// (even and odd elements of the two rows). Without NaN the winner is the
+// first element equal to max(a, b, c, d), picked by masked moves in the
+// order d, c, b, a; a tie is two or more equal. A step whose windows hold
+// a NaN takes a side path that makes the first NaN the only "equal"
+// element of its window. The last step masks loads and stores to the n
+// windows left.
+TEXT ·maxPool2x2RowF32(SB), NOSPLIT, $0-64
+	MOVQ r0+0(FP), SI
+	MOVQ r1+8(FP), DI
+	MOVQ out+16(FP), DX
+	MOVQ idx+24(FP), R8
+	MOVQ n+32(FP), CX
+	MOVQ w+40(FP), AX
+	MOVQ base+48(FP), BX
+	MOVQ $0, ties+56(FP)
+
+	VMOVDQU32 poolEven<>(SB), Z20
+	VMOVDQU32 poolOdd<>(SB), Z21
+	VPBROADCASTD AX, Z23   // w
+	INCQ AX
+	VPBROADCASTD AX, Z22   // w+1
+	MOVL $1, AX
+	VPBROADCASTD AX, Z24   // 1
+	VPXORD Z25, Z25, Z25   // 0
+	VPBROADCASTD BX, Z26   // index of the current step's first element
+	MOVL $32, AX
+	VPBROADCASTD AX, Z27   // its increment per step
+
+loop:
+	CMPQ CX, $0
+	JLE  done
+	CMPQ CX, $16
+	JGE  full
+
+	// last, partial step of m = CX < 16 windows: R9 = output lanes, K1
+	// and K2 the lanes of the first and second 16 input elements (2m)
+	MOVL $1, R9
+	SHLL CX, R9
+	DECL R9
+	MOVQ CX, BX
+	SHLQ $1, BX
+	CMPQ BX, $16
+	JGE  tailwide
+	MOVL $1, AX
+	MOVQ BX, CX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K1
+	KXORW K2, K2, K2
+	MOVQ $16, CX
+	JMP  body
+
+tailwide:
+	MOVL $0xffff, AX
+	KMOVW AX, K1
+	SUBQ $16, BX
+	MOVL $1, AX
+	MOVQ BX, CX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K2
+	MOVQ $16, CX
+	JMP  body
+
+full:
+	MOVL $0xffff, R9
+	KMOVW R9, K1
+	KMOVW R9, K2
+
+body:
+	VMOVUPS.Z (SI), K1, Z0
+	VMOVUPS.Z 64(SI), K2, Z1
+	VMOVUPS.Z (DI), K1, Z2
+	VMOVUPS.Z 64(DI), K2, Z3
+	VMOVDQA32 Z20, Z4
+	VPERMI2PS Z1, Z0, Z4   // a
+	VMOVDQA32 Z21, Z5
+	VPERMI2PS Z1, Z0, Z5   // b
+	VMOVDQA32 Z20, Z6
+	VPERMI2PS Z3, Z2, Z6   // c
+	VMOVDQA32 Z21, Z7
+	VPERMI2PS Z3, Z2, Z7   // d
+	VMAXPS Z5, Z4, Z8
+	VMAXPS Z7, Z6, Z9
+	VMAXPS Z9, Z8, Z8
+	VCMPPS $0, Z8, Z4, K4  // a == max (false for NaN)
+	VCMPPS $0, Z8, Z5, K5
+	VCMPPS $0, Z8, Z6, K6
+	VCMPPS $0, Z8, Z7, K7
+	VCMPPS $3, Z5, Z4, K1  // a or b is NaN
+	VCMPPS $3, Z7, Z6, K2  // c or d is NaN
+	KORTESTW K1, K2
+	JNZ  nan
+
+sel:
+	// ties: ea&(eb|ec|ed) | eb&(ec|ed) | ec&ed, on the output lanes
+	KMOVW K4, R10
+	KMOVW K5, R11
+	KMOVW K6, R12
+	KMOVW K7, R13
+	MOVL R11, BX
+	ORL  R12, BX
+	ORL  R13, BX
+	ANDL R10, BX
+	MOVL R12, AX
+	ORL  R13, AX
+	ANDL R11, AX
+	ORL  AX, BX
+	ANDL R13, R12
+	ORL  R12, BX
+	ANDL R9, BX
+	POPCNTL BX, BX
+	ADDQ BX, ties+56(FP)
+
+	// the first winner's value and offset
+	VMOVAPS Z7, Z10
+	VMOVAPS Z6, K6, Z10
+	VMOVAPS Z5, K5, Z10
+	VMOVAPS Z4, K4, Z10
+	VMOVDQA32 Z22, Z11
+	VMOVDQA32 Z23, K6, Z11
+	VMOVDQA32 Z24, K5, Z11
+	VMOVDQA32 Z25, K4, Z11
+	VPADDD Z20, Z11, Z11
+	VPADDD Z26, Z11, Z11
+	KMOVW R9, K3
+	VMOVUPS Z10, K3, (DX)
+	VMOVDQU32 Z11, K3, (R8)
+
+	ADDQ $128, SI
+	ADDQ $128, DI
+	ADDQ $64, DX
+	ADDQ $64, R8
+	VPADDD Z27, Z26, Z26
+	SUBQ $16, CX
+	JMP  loop
+
+nan:
+	// na, nb, nc, nd in R10..R13; the NaN lanes lose their equal
+	// elements, and the first NaN becomes the only one
+	VCMPPS $3, Z4, Z4, K1
+	KMOVW K1, R10
+	VCMPPS $3, Z5, Z5, K1
+	KMOVW K1, R11
+	VCMPPS $3, Z6, Z6, K1
+	KMOVW K1, R12
+	VCMPPS $3, Z7, Z7, K1
+	KMOVW K1, R13
+	MOVL R10, BX
+	ORL  R11, BX
+	ORL  R12, BX
+	ORL  R13, BX
+	KMOVW BX, K1
+	KANDNW K4, K1, K4
+	KANDNW K5, K1, K5
+	KANDNW K6, K1, K6
+	KANDNW K7, K1, K7
+	MOVL R10, AX           // NaNs seen so far
+	KMOVW R10, K1
+	KORW K1, K4, K4
+	MOVL AX, BX
+	NOTL BX
+	ANDL R11, BX
+	KMOVW BX, K1
+	KORW K1, K5, K5
+	ORL  R11, AX
+	MOVL AX, BX
+	NOTL BX
+	ANDL R12, BX
+	KMOVW BX, K1
+	KORW K1, K6, K6
+	ORL  R12, AX
+	MOVL AX, BX
+	NOTL BX
+	ANDL R13, BX
+	KMOVW BX, K1
+	KORW K1, K7, K7
+	JMP  sel
+
+done:
+	VZEROUPPER
+	RET

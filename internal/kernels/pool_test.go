@@ -1,0 +1,96 @@
+package kernels
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// refMaxPool2x2 is the window scan by definition: the first element
+// greater than the running best (or the first NaN) wins, and equal
+// elements are counted.
+func refMaxPool2x2(r0, r1 []float32, n, base, w int) (out []float32, idx []int32, ties int) {
+	for o := 0; o < n; o++ {
+		e := []float32{r0[2*o], r0[2*o+1], r1[2*o], r1[2*o+1]}
+		offs := []int{0, 1, w, w + 1}
+		bi, cnt := 0, 1
+		for k := 1; k < 4; k++ {
+			if e[bi] != e[bi] {
+				break
+			}
+			switch {
+			case e[k] != e[k]:
+				bi, cnt = k, 1
+			case e[k] > e[bi]:
+				bi, cnt = k, 1
+			case e[k] == e[bi]:
+				cnt++
+			}
+			if e[k] != e[k] {
+				break
+			}
+		}
+		out = append(out, e[bi])
+		idx = append(idx, int32(base+2*o+offs[bi]))
+		if cnt > 1 {
+			ties++
+		}
+	}
+	return out, idx, ties
+}
+
+func TestMaxPool2x2Row(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	nan := float32(math.NaN())
+	vals := []float32{0, float32(math.Copysign(0, -1)), 1, -1, 2, nan, float32(math.Inf(-1)), float32(math.Inf(1))}
+	for trial := 0; trial < 3000; trial++ {
+		n := r.IntN(40)
+		w := 2*n + r.IntN(3)
+		x := make([]float32, 2*w+1)
+		for i := range x {
+			switch r.IntN(4) {
+			case 0:
+				x[i] = vals[r.IntN(len(vals))]
+			case 1:
+				x[i] = vals[r.IntN(5)] // ties among few values
+			default:
+				x[i] = float32(r.NormFloat64())
+			}
+		}
+		r0, r1 := x[:w], x[w:2*w]
+		base := r.IntN(1000)
+		wantOut, wantIdx, wantTies := refMaxPool2x2(r0, r1, n, base, w)
+		for _, impl := range []struct {
+			name string
+			f    func(r0, r1, out []float32, idx []int32, base, w int) int
+		}{{"go", MaxPool2x2RowGo[float32]}, {"dispatch", MaxPool2x2Row32}} {
+			out := make([]float32, n+1)
+			idx := make([]int32, n+1)
+			out[n], idx[n] = 42, 42
+			ties := impl.f(r0, r1, out[:n], idx[:n], base, w)
+			if ties != wantTies {
+				t.Fatalf("%s trial %d: %d ties, want %d", impl.name, trial, ties, wantTies)
+			}
+			for o := 0; o < n; o++ {
+				if math.Float32bits(out[o]) != math.Float32bits(wantOut[o]) || idx[o] != wantIdx[o] {
+					t.Fatalf("%s trial %d window %d: %v at %d, want %v at %d", impl.name, trial, o, out[o], idx[o], wantOut[o], wantIdx[o])
+				}
+			}
+			if out[n] != 42 || idx[n] != 42 {
+				t.Fatalf("%s trial %d: wrote past the row", impl.name, trial)
+			}
+		}
+	}
+}
+
+func BenchmarkMaxPool2x2Row(b *testing.B) {
+	x := make([]float32, 2*26)
+	for i := range x {
+		x[i] = float32(i % 7)
+	}
+	out := make([]float32, 13)
+	idx := make([]int32, 13)
+	for i := 0; i < b.N; i++ {
+		MaxPool2x2Row32(x[:26], x[26:], out, idx, 0, 26)
+	}
+}
