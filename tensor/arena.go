@@ -2,7 +2,9 @@ package tensor
 
 import (
 	"fmt"
+	"math"
 	"sync"
+	"sync/atomic"
 )
 
 // Arena lends storage to short-lived tensors and takes it all back at once.
@@ -167,7 +169,7 @@ type freeList[T any] map[int][]freeBuf[T]
 // fast and the bookkeeping would dominate.
 const minLend = 1024
 
-func take[T any](l *freeList[T], n int) []T {
+func take[T float32 | float64 | int32](l *freeList[T], n int) []T {
 	if n >= minLend {
 		free.mu.Lock()
 		bufs := (*l)[n]
@@ -176,11 +178,38 @@ func take[T any](l *freeList[T], n int) []T {
 			bufs[k-1] = freeBuf[T]{}
 			(*l)[n] = bufs[:k-1]
 			free.mu.Unlock()
+			if poison.Load() {
+				fillPoison(s)
+			}
 			return s
 		}
 		free.mu.Unlock()
 	}
-	return make([]T, n)
+	s := make([]T, n)
+	if poison.Load() {
+		fillPoison(s)
+	}
+	return s
+}
+
+var poison atomic.Bool
+
+// PoisonArenas makes every arena fill what it lends with NaN (−1 for
+// int32) when on is true, so that a kernel reading an element it did not
+// write shows up in its results. It is a debugging aid for tests.
+func PoisonArenas(on bool) { poison.Store(on) }
+
+func fillPoison[T float32 | float64 | int32](s []T) {
+	v := T(-1)
+	switch p := any(&v).(type) {
+	case *float32:
+		*p = float32(math.NaN())
+	case *float64:
+		*p = math.NaN()
+	}
+	for i := range s {
+		s[i] = v
+	}
 }
 
 // give adds bufs to l and drops the buffers released keepEpochs ago or
