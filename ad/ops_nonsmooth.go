@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync/atomic"
 
+	"github.com/gradus-ml/gradus/internal/kernels"
 	"github.com/gradus-ml/gradus/tensor"
 )
 
@@ -127,14 +128,15 @@ func stepMul(g, x *tensor.Tensor, d stepDeriv) *tensor.Tensor {
 		}
 		r := tensor.New(tensor.Float32, g.Shape()...)
 		z, gs, xs, k := r.Data32(), g.Data32(), x.Data32(), float32(d.k)
-		parallelRange(len(z), func(lo, hi int) { stepMulLoop(z[lo:hi], gs[lo:hi], xs[lo:hi], k, t32) })
+		parallelRange(len(z), func(lo, hi int) { kernels.StepMul32(z[lo:hi], gs[lo:hi], xs[lo:hi], k, t32) })
 		return r
 	}
 	return nil
 }
 
 // stepMulLoop sets z = g·tbl[class(x)], the class 0 below k, 1 above, 2 at
-// k and 3 at NaN, chosen without branches.
+// k and 3 at NaN, chosen without branches. Float32 runs
+// kernels.StepMul32, the same loop in SIMD.
 func stepMulLoop[T float32 | float64](z, g, x []T, k T, tbl [4]T) {
 	g, x = g[:len(z)], x[:len(z)]
 	for i, v := range x {
@@ -194,7 +196,7 @@ func reluCount(x *tensor.Tensor) (*tensor.Tensor, int, bool) {
 	case tensor.Float32:
 		r := tensor.New(tensor.Float32, x.Shape()...)
 		z, xs := r.Data32(), x.Data32()
-		parallelRange(len(z), func(lo, hi int) { n.Add(int64(reluCount32(z[lo:hi], xs[lo:hi]))) })
+		parallelRange(len(z), func(lo, hi int) { n.Add(int64(kernels.ReluCount32(z[lo:hi], xs[lo:hi]))) })
 		return r, int(n.Load()), true
 	case tensor.Float64:
 		r := tensor.New(tensor.Float64, x.Shape()...)
@@ -205,25 +207,9 @@ func reluCount(x *tensor.Tensor) (*tensor.Tensor, int, bool) {
 	return nil, 0, false
 }
 
-// reluCount32 sets z = relu(x) as tensor.Relu does (negative elements
-// cleared by a mask, −0 and NaN kept) and returns the number of zeros.
-func reluCount32(z, x []float32) int {
-	x = x[:len(z)]
-	n := 0
-	for i, v := range x {
-		var m uint32
-		if v < 0 {
-			m = ^uint32(0)
-		}
-		if v == 0 {
-			n++
-		}
-		z[i] = math.Float32frombits(math.Float32bits(v) &^ m)
-	}
-	return n
-}
-
-// reluCount64 is reluCount32 for float64.
+// reluCount64 sets z = relu(x) as tensor.Relu does (negative elements
+// cleared by a mask, −0 and NaN kept) and returns the number of zeros;
+// float32 runs kernels.ReluCount32, the same loop in SIMD.
 func reluCount64(z, x []float64) int {
 	x = x[:len(z)]
 	n := 0
