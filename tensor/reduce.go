@@ -3,6 +3,8 @@ package tensor
 import (
 	"fmt"
 	"math"
+
+	"github.com/gradus-ml/gradus/internal/kernels"
 )
 
 // reduction plans a reduction over axes: the input viewed as
@@ -107,6 +109,9 @@ func reduceKernel[T float32 | float64](kind reduceKind, src, dst []T, outer, r, 
 		base := o * r * inner
 		switch kind {
 		case redSum:
+			if colSum32(d, src[base:], r, inner) {
+				continue
+			}
 			clear(d)
 			for k := 0; k < r; k++ {
 				row := src[base+k*inner : base+(k+1)*inner]
@@ -217,6 +222,9 @@ func reduceColumns[T float32 | float64](kind reduceKind, src, d []T, r, inner, c
 	n := len(d)
 	switch kind {
 	case redSum:
+		if colSum32(d, src[c0:], r, inner) {
+			return
+		}
 		clear(d)
 		for k := 0; k < r; k++ {
 			row := src[k*inner+c0 : k*inner+c0+n]
@@ -238,6 +246,19 @@ func reduceColumns[T float32 | float64](kind reduceKind, src, d []T, r, inner, c
 			}
 		}
 	}
+}
+
+// colSum32 runs the column sums of reduceKernel and reduceColumns, d[i] =
+// Σ_k src[k·inner+i] in the order of k, with the SIMD kernel when T is
+// float32 (the same additions in the same order, so the same bits); it
+// reports false for float64, which runs the loop.
+func colSum32[T float32 | float64](d, src []T, r, inner int) bool {
+	d32, ok := any(d).([]float32)
+	if !ok {
+		return false
+	}
+	kernels.ColSum32(d32, any(src).([]float32), r, inner)
+	return true
 }
 
 // Sum sums a over axes (all axes when axes is nil). keepdims keeps reduced
