@@ -3,6 +3,7 @@ package optim
 import (
 	"math"
 
+	"github.com/gradus-ml/gradus/internal/kernels"
 	"github.com/gradus-ml/gradus/tensor"
 )
 
@@ -137,9 +138,21 @@ func (o *adam) update(ch chunk) {
 	case p32s64:
 		adamLoop(sub32(p, ch), sub32(g, ch), sub64(b[0], ch), sub64(b[1], ch), o.k64)
 	case p32s32:
-		adamLoop(sub32(p, ch), sub32(g, ch), sub32(b[0], ch), sub32(b[1], ch), o.k32)
+		k := o.k32.kernel()
+		kernels.Adam32(sub32(p, ch), sub32(g, ch), sub32(b[0], ch), sub32(b[1], ch), &k)
 	}
 	roundChunk(p, ch)
+}
+
+// kernel returns the float32 coefficients for kernels.Adam32, which runs
+// adamLoop (all float32) in SIMD with the same roundings.
+func (k adamCoef[C]) kernel() kernels.AdamCoef32 {
+	return kernels.AdamCoef32{
+		GSign: float32(k.gsign), L2: float32(k.l2), Decay: float32(k.decay),
+		Beta1: float32(k.beta1), OneMinusBeta1: float32(k.oneMinusBeta1),
+		Beta2: float32(k.beta2), OneMinusBeta2: float32(k.oneMinusBeta2),
+		SqrtBC2: float32(k.sqrtBC2), Eps: float32(k.eps), NegStep: float32(k.negStep),
+	}
 }
 
 func adamLoop[P, S, C float](p, g []P, m, v []S, k adamCoef[C]) {

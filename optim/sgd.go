@@ -1,6 +1,7 @@
 package optim
 
 import (
+	"github.com/gradus-ml/gradus/internal/kernels"
 	"github.com/gradus-ml/gradus/tensor"
 )
 
@@ -138,7 +139,8 @@ func (o *SGD) update(ch chunk) {
 		if p.DType() == tensor.Float64 {
 			sgdLoop(sub64(p, ch), sub64(g, ch), o.k64)
 		} else {
-			sgdLoop(sub32(p, ch), sub32(g, ch), o.k32)
+			k := o.k32.kernel()
+			kernels.SGD32(sub32(p, ch), sub32(g, ch), &k)
 		}
 		roundChunk(p, ch)
 		return
@@ -152,9 +154,20 @@ func (o *SGD) update(ch chunk) {
 	case p32s64:
 		sgdMomentumLoop(sub32(p, ch), sub32(g, ch), sub64(b, ch), o.k64)
 	case p32s32:
-		sgdMomentumLoop(sub32(p, ch), sub32(g, ch), sub32(b, ch), o.k32)
+		k := o.k32.kernel()
+		kernels.SGDMomentum32(sub32(p, ch), sub32(g, ch), sub32(b, ch), &k)
 	}
 	roundChunk(p, ch)
+}
+
+// kernel returns the float32 coefficients for kernels.SGD32 and
+// kernels.SGDMomentum32, which run sgdLoop and sgdMomentumLoop (all
+// float32) in SIMD with the same roundings.
+func (k sgdCoef[C]) kernel() kernels.SGDCoef32 {
+	return kernels.SGDCoef32{
+		GSign: float32(k.gsign), L2: float32(k.l2), Decay: float32(k.decay), NegLR: float32(k.negLR),
+		Mu: float32(k.mu), OneMinusDamp: float32(k.oneMinusDamp), First: k.first, Nesterov: k.nesterov,
+	}
 }
 
 func sgdLoop[P, C float](p, g []P, k sgdCoef[C]) {
