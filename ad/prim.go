@@ -49,8 +49,9 @@ type Call struct {
 	// stats are the counters of the trace applying the rule; rules that
 	// run inner traces (Checkpoint) add to them.
 	stats *Stats
-	// need marks the inputs whose cotangent the tape will use (nil: all).
-	need []bool
+	// ids are the tape ids of the inputs, −1 for an input not on the tape,
+	// whose cotangent is therefore not needed (nil: all are needed).
+	ids []int
 }
 
 // Stats returns the counters of the trace applying the rule, so a rule that
@@ -61,7 +62,7 @@ func (c *Call) Stats() *Stats { return c.stats }
 // NeedsGrad reports whether the cotangent of input i will be used. A VJP
 // rule may return nil for inputs that are not needed, skipping their work
 // (the first layer's input gradient of a network, for instance).
-func (c *Call) NeedsGrad(i int) bool { return c.need == nil || c.need[i] }
+func (c *Call) NeedsGrad(i int) bool { return c.ids == nil || c.ids[i] >= 0 }
 
 // registry lists the built-in primitives by name.
 var registry = map[string]*Prim{}

@@ -22,8 +22,7 @@ type Tape struct {
 
 // node is one recorded application (or a watched leaf when prim is nil).
 type node struct {
-	call Call
-	ids  []int // tape ids of the inputs; −1 for inputs not on this tape
+	call Call // call.ids are the tape ids of the inputs
 	cost Cost
 }
 
@@ -83,26 +82,34 @@ func (t *Tape) WatchTensor(x *tensor.Tensor) *Var { return t.Watch(Const(x)) }
 func (t *Tape) Close() { t.done = true }
 
 func (t *Tape) apply(p *Prim, params any, in []*Var) *Var {
-	below, mine := split(t, in)
-	for i, x := range below {
-		below[i] = t.tag(x)
-	}
-	out := Apply(p, params, below...)
+	// the inputs one level down (tagged with the arena), and their ids on
+	// this tape (−1 for inputs not on it)
+	below := make([]*Var, len(in))
+	vals := make([]*tensor.Tensor, len(in))
 	ids := make([]int, len(in))
-	need := make([]bool, len(in))
-	for i, m := range mine {
+	traced := false
+	for i, x := range in {
 		ids[i] = -1
-		if m {
-			ids[i] = in[i].id
-			need[i] = true
+		if x.tr == t {
+			ids[i] = x.id
+			x = x.below
 		}
+		below[i] = t.tag(x)
+		vals[i] = below[i].val
+		traced = traced || below[i].tr != nil
 	}
-	cost := t.stats.record(p, params, values(below), out.val)
+	var out *Var
+	if traced {
+		out = Apply(p, params, below...)
+	} else {
+		out = &Var{val: p.Eval(vals, params)}
+	}
+	cost := t.stats.record(p, params, vals, out.val)
 	t.stats.ForwardFlops += cost.Fwd
 	if t.opts.Anomaly && t.err == nil && out.val.HasNaNInf() {
 		t.err = &AnomalyError{Prim: p.Name, Phase: "forward", InputShapes: shapesOf(below), Input: -1}
 	}
-	t.nodes = append(t.nodes, node{call: Call{Prim: p, Params: params, In: below, Out: out, Policy: &t.policy, stats: t.stats, need: need}, ids: ids, cost: cost})
+	t.nodes = append(t.nodes, node{call: Call{Prim: p, Params: params, In: below, Out: out, Policy: &t.policy, stats: t.stats, ids: ids}, cost: cost})
 	return &Var{val: out.val, tr: t, below: out, id: len(t.nodes) - 1}
 }
 
@@ -161,11 +168,11 @@ func (t *Tape) Backward(y *Var, seed *Var, xs ...*Var) ([]*Var, error) {
 		}
 		gs := n.call.Prim.VJP(&n.call, g)
 		t.stats.BackwardFlops += n.cost.VJP
-		if len(gs) != len(n.ids) {
-			panic(fmt.Sprintf("ad: the VJP rule of %s returned %d cotangents for %d inputs", n.call.Prim.Name, len(gs), len(n.ids)))
+		if len(gs) != len(n.call.ids) {
+			panic(fmt.Sprintf("ad: the VJP rule of %s returned %d cotangents for %d inputs", n.call.Prim.Name, len(gs), len(n.call.ids)))
 		}
 		for j, gj := range gs {
-			if gj == nil || n.ids[j] < 0 {
+			if gj == nil || n.call.ids[j] < 0 {
 				continue
 			}
 			if in := n.call.In[j]; !slices.Equal(gj.Shape(), in.Shape()) || gj.DType() != in.DType() {
@@ -177,7 +184,7 @@ func (t *Tape) Backward(y *Var, seed *Var, xs ...*Var) ([]*Var, error) {
 				t.err = &AnomalyError{Prim: n.call.Prim.Name, Phase: "backward", InputShapes: shapesOf(n.call.In), Input: j}
 				return nil, t.err
 			}
-			k := n.ids[j]
+			k := n.call.ids[j]
 			if ct[k] == nil {
 				ct[k] = gj
 			} else {
