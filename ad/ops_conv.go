@@ -272,25 +272,26 @@ func Conv2dWeightGrad(x, g *Var, wShape []int, o Conv2dOptions) *Var {
 
 // ---- tensor kernels ----
 
-// conv2dTensor evaluates the convolution, with bias b unless nil.
+// conv2dTensor evaluates the convolution, with bias b unless nil. The
+// results of the three kernels come from the operands' arena, if any.
 func conv2dTensor(x, w, b *tensor.Tensor, o Conv2dOptions) *tensor.Tensor {
 	g := newConvGeom("conv2d", x.Shape(), w.Shape(), o)
+	out := tensor.ArenaOf(x, w, b).Empty(x.DType(), g.n, g.o, g.oh, g.ow)
 	if x.DType() == tensor.Float64 {
-		out := make([]float64, g.n*g.o*g.p())
 		var bias []float64
 		if b != nil {
 			bias = b.Data64()
 		}
-		convForward(x.Data64(), w.Data64(), bias, g, out)
-		return tensor.Wrap64(out, g.n, g.o, g.oh, g.ow)
+		convForward(x.Data64(), w.Data64(), bias, g, out.Data64())
+		return out
 	}
-	out := make([]float32, g.n*g.o*g.p())
 	var bias []float32
 	if b != nil {
 		bias = b.Data32()
 	}
-	convForward(x.Data32(), w.Data32(), bias, g, out)
-	return wrap32(x.DType(), out, g.n, g.o, g.oh, g.ow)
+	convForward(x.Data32(), w.Data32(), bias, g, out.Data32())
+	roundHalf(x.DType(), out.Data32())
+	return out
 }
 
 // wrap32 wraps float32 results as dtype d, rounding 16-bit dtypes.
@@ -304,184 +305,171 @@ func wrap32(d tensor.DType, data []float32, shape ...int) *tensor.Tensor {
 
 func conv2dInputGradTensor(gt, w *tensor.Tensor, inShape []int, o Conv2dOptions) *tensor.Tensor {
 	g := newConvGeom("conv2d_input_grad", inShape, w.Shape(), o)
+	dx := tensor.ArenaOf(gt, w).Empty(gt.DType(), inShape...)
 	if gt.DType() == tensor.Float64 {
-		dx := make([]float64, g.n*g.c*g.h*g.w)
-		convInputGrad(gt.Data64(), w.Data64(), g, dx)
-		return tensor.Wrap64(dx, inShape...)
+		convInputGrad(gt.Data64(), w.Data64(), g, dx.Data64())
+		return dx
 	}
-	dx := make([]float32, g.n*g.c*g.h*g.w)
-	convInputGrad(gt.Data32(), w.Data32(), g, dx)
-	return wrap32(gt.DType(), dx, inShape...)
+	convInputGrad(gt.Data32(), w.Data32(), g, dx.Data32())
+	roundHalf(gt.DType(), dx.Data32())
+	return dx
 }
 
 func conv2dWeightGradTensor(x, gt *tensor.Tensor, wShape []int, o Conv2dOptions) *tensor.Tensor {
 	g := newConvGeom("conv2d_weight_grad", x.Shape(), wShape, o)
+	dw := tensor.ArenaOf(x, gt).Empty(x.DType(), wShape...)
 	if x.DType() == tensor.Float64 {
-		dw := make([]float64, g.o*g.ckk())
-		convWeightGrad(x.Data64(), gt.Data64(), g, dw)
-		return tensor.Wrap64(dw, wShape...)
+		convWeightGrad(x.Data64(), gt.Data64(), g, dw.Data64())
+		return dw
 	}
-	dw := make([]float32, g.o*g.ckk())
-	convWeightGrad(x.Data32(), gt.Data32(), g, dw)
-	return wrap32(x.DType(), dw, wShape...)
+	convWeightGrad(x.Data32(), gt.Data32(), g, dw.Data32())
+	roundHalf(x.DType(), dw.Data32())
+	return dw
 }
 
-// The kernels work on chunks of S consecutive samples, S·P ≈ chunkCols
-// columns (P = OH·OW): the columns matrix of a chunk ([C·KH·KW, S·P]) stays
-// in cache between its construction and the product that consumes it, and
-// small images still give products wide enough that packing the weight is
-// amortized. With S = 1 the products write the NCHW output (and read the
-// NCHW cotangent) in place; otherwise a chunk's [O, S·P] block is
-// transposed on the way. Chunks are shared among up to kernels.Threads()
-// goroutines.
+// The kernels work a sample at a time, one product per sample, with the
+// samples shared among up to kernels.Threads() goroutines: the columns
+// matrix of a sample ([C·KH·KW, P], P = OH·OW) stays in cache between its
+// construction and the product that consumes it, and the products read
+// and write the NCHW tensors in place (no transposed copies). The weight,
+// the operand common to all samples of the forward and input-gradient
+// products, is packed once per call (kernels.PackedA), not per product.
 
-// chunkCols is the target number of columns of a chunk's product.
-const chunkCols = 256
+// sampleGrain is the number of samples a goroutine claims at a time.
+const sampleGrain = 2
 
-// chunking returns the samples per chunk and the number of chunks.
-func (g convGeom) chunking() (s, nc int) {
-	s = min(max(1, (chunkCols+g.p()-1)/g.p()), max(g.n, 1))
-	return s, (g.n + s - 1) / s
+// bySamples calls f(lo, hi) on ranges of the n samples, claimed
+// dynamically by up to kernels.Threads() goroutines (so a descheduled
+// goroutine does not hold back the others).
+func bySamples(n int, f func(lo, hi int)) {
+	nb := (n + sampleGrain - 1) / sampleGrain
+	parallelFor(nb, func(i int) { f(i*sampleGrain, min((i+1)*sampleGrain, n)) })
 }
 
-// chunkRanges calls f(lo, hi) on contiguous ranges of the nc chunks, one
-// range per goroutine.
-func chunkRanges(nc int, f func(lo, hi int)) {
-	t := max(1, min(kernels.Threads(), nc))
-	parallelFor(t, func(i int) { f(i*nc/t, (i+1)*nc/t) })
-}
-
-// convForward computes out [N, O, P] = W·cols(x) (+ bias per channel).
+// convForward computes out [N, O, P] = W·cols(x) (+ bias per channel). The
+// bias is one more column of the packed weight against a row of ones in the
+// columns matrix: the product's last term, so each output is rounded as
+// (W·cols) + bias would be when k fits one block.
 func convForward[T float32 | float64](x, w, bias []T, g convGeom, out []T) {
 	ckk, p, chw := g.ckk(), g.p(), g.c*g.h*g.w
-	s, nc := g.chunking()
-	chunkRanges(nc, func(lo, hi int) {
-		cols := getScratch[T](ckk * s * p)
-		var tmp []T
-		if s > 1 {
-			tmp = getScratch[T](g.o * s * p)
+	kk := ckk
+	wa := w
+	if bias != nil {
+		kk = ckk + 1
+		wa = getScratch[T](g.o * kk)
+		for o := 0; o < g.o; o++ {
+			copy(wa[o*kk:][:ckk], w[o*ckk:][:ckk])
+			wa[o*kk+ckk] = bias[o]
 		}
-		for k := lo; k < hi; k++ {
-			n0, n1 := k*s, min((k+1)*s, g.n)
-			ld := (n1 - n0) * p
-			for n := n0; n < n1; n++ {
-				im2colLD(x[n*chw:][:chw], g, cols, ld, (n-n0)*p)
+	}
+	pa := getPacked[T]()
+	pa.Pack(false, g.o, kk, wa, kk)
+	if bias != nil {
+		putScratch(wa)
+	}
+	bySamples(g.n, func(lo, hi int) {
+		cols := getScratch[T](kk * p)
+		if bias != nil {
+			ones := cols[ckk*p:][:p]
+			for i := range ones {
+				ones[i] = 1
 			}
-			if s == 1 {
-				y := out[n0*g.o*p:][:g.o*p]
-				gemmT(false, false, g.o, p, ckk, w, ckk, cols, p, 0, y, p)
-				addBias(y, bias, p)
-				continue
-			}
-			gemmT(false, false, g.o, ld, ckk, w, ckk, cols, ld, 0, tmp, ld)
-			for n := n0; n < n1; n++ {
-				y := out[n*g.o*p:][:g.o*p]
-				for o := 0; o < g.o; o++ {
-					copy(y[o*p:][:p], tmp[o*ld+(n-n0)*p:][:p])
-				}
-				addBias(y, bias, p)
-			}
+		}
+		for n := lo; n < hi; n++ {
+			im2colLD(x[n*chw:][:chw], g, cols, p, 0)
+			pa.Gemm(false, p, 1, cols, p, 0, out[n*g.o*p:][:g.o*p], p)
 		}
 		putScratch(cols)
-		putScratch(tmp)
 	})
+	putPacked(pa)
 }
 
-// addBias adds bias[o] to row o of y [O, P] (nothing for a nil bias).
-func addBias[T float32 | float64](y, bias []T, p int) {
-	for o, b := range bias {
-		row := y[o*p:][:p]
-		for i := range row {
-			row[i] += b
-		}
-	}
-}
-
-// gatherChunk returns the cotangent of samples [n0, n1) as [O, S·P]: gt's
-// own block when the chunk is one sample, else a transposed copy in buf.
-func gatherChunk[T float32 | float64](gt []T, g convGeom, n0, n1 int, buf []T) []T {
-	p := g.p()
-	if n1-n0 == 1 {
-		return gt[n0*g.o*p:][:g.o*p]
-	}
-	ld := (n1 - n0) * p
-	for n := n0; n < n1; n++ {
-		for o := 0; o < g.o; o++ {
-			copy(buf[o*ld+(n-n0)*p:][:p], gt[(n*g.o+o)*p:][:p])
-		}
-	}
-	return buf[:g.o*ld]
-}
-
-// convInputGrad accumulates col2im(Wᵀ·G) into dx (zeroed by the caller).
+// convInputGrad computes dx = col2im(Wᵀ·G), every element written.
 func convInputGrad[T float32 | float64](gt, w []T, g convGeom, dx []T) {
 	ckk, p, chw := g.ckk(), g.p(), g.c*g.h*g.w
-	s, nc := g.chunking()
-	chunkRanges(nc, func(lo, hi int) {
-		dcols := getScratch[T](ckk * s * p)
-		var buf []T
-		if s > 1 {
-			buf = getScratch[T](g.o * s * p)
-		}
-		for k := lo; k < hi; k++ {
-			n0, n1 := k*s, min((k+1)*s, g.n)
-			ld := (n1 - n0) * p
-			g2 := gatherChunk(gt, g, n0, n1, buf)
-			gemmT(true, false, ckk, ld, g.o, w, ckk, g2, ld, 0, dcols, ld)
-			for n := n0; n < n1; n++ {
-				col2imLD(dcols, g, dx[n*chw:][:chw], ld, (n-n0)*p)
-			}
+	pa := getPacked[T]()
+	pa.Pack(true, ckk, g.o, w, ckk)
+	bySamples(g.n, func(lo, hi int) {
+		dcols := getScratch[T](ckk * p)
+		for n := lo; n < hi; n++ {
+			pa.Gemm(false, p, 1, gt[n*g.o*p:][:g.o*p], p, 0, dcols, p)
+			xs := dx[n*chw:][:chw]
+			clear(xs) // in cache, just before the accumulation
+			col2imLD(dcols, g, xs, p, 0)
 		}
 		putScratch(dcols)
-		putScratch(buf)
 	})
+	putPacked(pa)
 }
 
 // weightGradPartials bounds the memory of the partial weight gradients.
 const weightGradPartials = 1 << 22
 
-// convWeightGrad computes dw = Σ G·colsᵀ over the chunks. The chunks are
-// split into a fixed number of groups (depending on the shapes only), each
-// summed into its own partial gradient, and the partials are added in
-// order, so the result does not depend on the number of threads.
+// convWeightGrad computes dw = Σ_n G_n·cols_nᵀ, as its transpose
+// Σ_n cols_n·G_nᵀ ([C·KH·KW, O]: whole micro-kernel tiles for the usual
+// channel counts, and a short k for the first layer's nine rows). The
+// samples are split into a fixed number of groups (depending on the shapes
+// only), each summed in order into its own partial gradient, and the
+// partials are added in order, so the result does not depend on the
+// number of threads.
 func convWeightGrad[T float32 | float64](x, gt []T, g convGeom, dw []T) {
 	ckk, p, chw := g.ckk(), g.p(), g.c*g.h*g.w
-	s, nc := g.chunking()
 	size := g.o * ckk
-	ng := max(1, min(nc, 8, weightGradPartials/max(size, 1)))
-	part := dw
-	if ng > 1 {
-		part = getScratch[T](ng * size)
+	ng := max(1, min(g.n, 8, weightGradPartials/max(size, 1)))
+	part := getScratch[T](ng * size)
+	if g.n == 0 {
+		clear(part)
 	}
-	clear(part[:ng*size])
 	parallelFor(ng, func(k int) {
 		acc := part[k*size:][:size]
-		cols := getScratch[T](ckk * s * p)
-		var buf []T
-		if s > 1 {
-			buf = getScratch[T](g.o * s * p)
-		}
-		for c := k * nc / ng; c < (k+1)*nc/ng; c++ {
-			n0, n1 := c*s, min((c+1)*s, g.n)
-			ld := (n1 - n0) * p
-			for n := n0; n < n1; n++ {
-				im2colLD(x[n*chw:][:chw], g, cols, ld, (n-n0)*p)
+		cols := getScratch[T](ckk * p)
+		n0, n1 := k*g.n/ng, (k+1)*g.n/ng
+		for n := n0; n < n1; n++ {
+			im2colLD(x[n*chw:][:chw], g, cols, p, 0)
+			beta := T(1)
+			if n == n0 {
+				beta = 0
 			}
-			g2 := gatherChunk(gt, g, n0, n1, buf)
-			gemmT(false, true, g.o, ckk, ld, g2, ld, cols, ld, 1, acc, ckk)
+			kernels.GemmSerial(false, true, ckk, g.o, p, 1, cols, p, gt[n*g.o*p:][:g.o*p], p, beta, acc, g.o)
 		}
 		putScratch(cols)
-		putScratch(buf)
 	})
-	if ng > 1 {
-		copy(dw, part[:size])
-		for k := 1; k < ng; k++ {
-			for i, v := range part[k*size:][:size] {
-				dw[i] += v
-			}
+	sum := part[:size]
+	for k := 1; k < ng; k++ {
+		for i, v := range part[k*size:][:size] {
+			sum[i] += v
 		}
-		putScratch(part)
 	}
+	// dw [O, C·KH·KW] is the transpose of the sum
+	for r := 0; r < ckk; r++ {
+		row := sum[r*g.o:][:g.o]
+		for o, v := range row {
+			dw[o*ckk+r] = v
+		}
+	}
+	putScratch(part)
+}
+
+// Packed weights, pooled (memory only; no result depends on the pool).
+var packed32, packed64 sync.Pool
+
+func getPacked[T float32 | float64]() *kernels.PackedA[T] {
+	pool := &packed32
+	if _, ok := any(*new(T)).(float64); ok {
+		pool = &packed64
+	}
+	if v := pool.Get(); v != nil {
+		return v.(*kernels.PackedA[T])
+	}
+	return new(kernels.PackedA[T])
+}
+
+func putPacked[T float32 | float64](p *kernels.PackedA[T]) {
+	if _, ok := any(*new(T)).(float64); ok {
+		packed64.Put(p)
+		return
+	}
+	packed32.Put(p)
 }
 
 // outRange returns the output columns [lo, hi) whose input column

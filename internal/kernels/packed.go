@@ -184,7 +184,7 @@ func (g *gemmCall[T]) runTask(i int) {
 		return
 	}
 	buf := getBuf[T]()
-	gemmBlock(ks, g.transA, g.transB, i0, i1, j0, j1, g.k, g.alpha, g.a, g.lda, g.b, g.ldb, g.beta, g.c, g.ldc, buf)
+	gemmBlock(ks, g.transA, g.transB, i0, i1, j0, j1, g.k, g.alpha, g.a, g.lda, g.b, g.ldb, g.beta, g.c, g.ldc, buf, nil)
 	putBuf(buf)
 }
 
@@ -192,7 +192,9 @@ func (g *gemmCall[T]) runTask(i int) {
 // j0..j1: for each nc-wide column block and kc-deep slice of k, pack B once,
 // then for each mc-high row block pack A and sweep the micro-kernel over
 // the block. Block sizes are evened out so no block is a thin remainder.
-func gemmBlock[T float32 | float64](ks *kernelSet[T], transA, transB bool, i0, i1, j0, j1, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int, buf *packBuf[T]) {
+// With pre not nil, A is not read: pre holds the rows i0..i1 of op(A)
+// already packed, as PackedA lays them out.
+func gemmBlock[T float32 | float64](ks *kernelSet[T], transA, transB bool, i0, i1, j0, j1, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int, buf *packBuf[T], pre []T) {
 	mr, nr := ks.mr, ks.nr
 	ms, ns := i1-i0, j1-j0
 	kcE := ceilDiv(k, ceilDiv(k, ks.kc))
@@ -212,8 +214,13 @@ func gemmBlock[T float32 | float64](ks *kernelSet[T], transA, transB bool, i0, i
 			}
 			for ic := i0; ic < i1; ic += mcE {
 				mc := min(mcE, i1-ic)
-				packA(transA, a, lda, ic, mc, pc, kc, mr, buf.a)
-				macroKernel(ks, mc, nc, kc, buf.a, buf.b, c[ic*ldc+jc:], ldc, alpha, bet, buf.tile)
+				ap := buf.a
+				if pre != nil {
+					ap = pre[packedAOffset(ms, mr, pc, ic-i0, kc):]
+				} else {
+					packA(transA, a, lda, ic, mc, pc, kc, mr, buf.a)
+				}
+				macroKernel(ks, mc, nc, kc, ap, buf.b, c[ic*ldc+jc:], ldc, alpha, bet, buf.tile)
 			}
 		}
 	}
