@@ -5,6 +5,7 @@ import (
 	"math/bits"
 	"slices"
 	"sync"
+	"unsafe"
 
 	"github.com/gradus-ml/gradus/internal/kernels"
 	"github.com/gradus-ml/gradus/tensor"
@@ -533,46 +534,204 @@ func im2colDense[T float32 | float64](x []T, g convGeom, cols []T, ld, col int) 
 		xc := x[c*hw:][:hw]
 		for i := 0; i < g.kh; i++ {
 			for j := 0; j < g.kw; j++ {
-				dst := cols[r*ld+col:][:p]
-				src := xc[i*w+j:]
-				for oy := 0; oy < g.oh; oy++ {
-					d := dst[oy*ow:][:ow]
-					s := src[oy*w:][:ow]
-					if ow >= 16 {
-						copy(d, s)
-						continue
-					}
-					for k := range d {
-						d[k] = s[k]
-					}
-				}
+				copyRows(cols[r*ld+col:][:p], xc[i*w+j:], g.oh, ow, w)
 				r++
 			}
 		}
 	}
 }
 
+// copyRows copies rows rows of n elements, w apart in src, to dst
+// contiguously. Rows of 8 or more move in blocks of 8 (the last block
+// overlapping the one before), which the compiler turns into vector moves
+// for concrete element types, instead of a memmove call or an element loop
+// per short row.
+func copyRows[T float32 | float64](dst, src []T, rows, n, w int) {
+	if rows == 0 || n == 0 {
+		return
+	}
+	src = src[:(rows-1)*w+n]
+	dst = dst[:rows*n]
+	if d, ok := any(dst).([]float32); ok && (n == 11 || n == 26) {
+		if n == 11 {
+			copyRows32x11(d, any(src).([]float32), rows, w)
+		} else {
+			copyRows32x26(d, any(src).([]float32), rows, w)
+		}
+		return
+	}
+	if n >= 8 {
+		switch d := any(dst).(type) {
+		case []float32:
+			copyRows32(d, any(src).([]float32), rows, n, w)
+			return
+		case []float64:
+			copyRows64(d, any(src).([]float64), rows, n, w)
+			return
+		}
+	}
+	for r := 0; r < rows; r++ {
+		copy(dst[r*n:][:n], src[r*w:][:n])
+	}
+}
+
+func copyRows32(dst, src []float32, rows, n, w int) {
+	for r := 0; r < rows; r++ {
+		d, s := dst[r*n:][:n], src[r*w:][:n]
+		for k := 0; k+8 < n; k += 8 {
+			v := *(*[8]float32)(s[k:])
+			*(*[8]float32)(d[k:]) = v
+		}
+		v := *(*[8]float32)(s[n-8:])
+		*(*[8]float32)(d[n-8:]) = v
+	}
+}
+
+func copyRows64(dst, src []float64, rows, n, w int) {
+	for r := 0; r < rows; r++ {
+		d, s := dst[r*n:][:n], src[r*w:][:n]
+		for k := 0; k+8 < n; k += 8 {
+			v := *(*[8]float64)(s[k:])
+			*(*[8]float64)(d[k:]) = v
+		}
+		v := *(*[8]float64)(s[n-8:])
+		*(*[8]float64)(d[n-8:]) = v
+	}
+}
+
+// copyRows32x11 is copyRows for float32 rows of 11: one unrolled row of
+// element moves (faster than vector moves split across cache lines or a
+// memmove call). dst and src have been resliced to the exact extents.
+func copyRows32x11(dst, src []float32, rows, w int) {
+	dp, sp := unsafe.Pointer(unsafe.SliceData(dst)), unsafe.Pointer(unsafe.SliceData(src))
+	for r := 0; r < rows; r++ {
+		d := (*[11]float32)(unsafe.Add(dp, r*11*4))
+		s := (*[11]float32)(unsafe.Add(sp, r*w*4))
+		d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10] = s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9], s[10]
+	}
+}
+
+// addShifted3x11 is addShifted3 for float32 rows of 11, unrolled.
+func addShifted3x11(d *[13]float32, a, b, c *[11]float32) {
+	d[0] += a[0]
+	d[1] = d[1] + a[1] + b[0]
+	d[2] = d[2] + a[2] + b[1] + c[0]
+	d[3] = d[3] + a[3] + b[2] + c[1]
+	d[4] = d[4] + a[4] + b[3] + c[2]
+	d[5] = d[5] + a[5] + b[4] + c[3]
+	d[6] = d[6] + a[6] + b[5] + c[4]
+	d[7] = d[7] + a[7] + b[6] + c[5]
+	d[8] = d[8] + a[8] + b[7] + c[6]
+	d[9] = d[9] + a[9] + b[8] + c[7]
+	d[10] = d[10] + a[10] + b[9] + c[8]
+	d[11] = d[11] + b[10] + c[9]
+	d[12] += c[10]
+}
+
+// copyRows32x26 is copyRows for float32 rows of 26: one unrolled row of
+// element moves (faster than vector moves split across cache lines or a
+// memmove call). dst and src have been resliced to the exact extents.
+func copyRows32x26(dst, src []float32, rows, w int) {
+	dp, sp := unsafe.Pointer(unsafe.SliceData(dst)), unsafe.Pointer(unsafe.SliceData(src))
+	for r := 0; r < rows; r++ {
+		d := (*[26]float32)(unsafe.Add(dp, r*26*4))
+		s := (*[26]float32)(unsafe.Add(sp, r*w*4))
+		d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10], d[11], d[12], d[13], d[14], d[15], d[16], d[17], d[18], d[19], d[20], d[21], d[22], d[23], d[24], d[25] = s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9], s[10], s[11], s[12], s[13], s[14], s[15], s[16], s[17], s[18], s[19], s[20], s[21], s[22], s[23], s[24], s[25]
+	}
+}
+
+// addShifted3x26 is addShifted3 for float32 rows of 26, unrolled.
+func addShifted3x26(d *[28]float32, a, b, c *[26]float32) {
+	d[0] += a[0]
+	d[1] = d[1] + a[1] + b[0]
+	d[2] = d[2] + a[2] + b[1] + c[0]
+	d[3] = d[3] + a[3] + b[2] + c[1]
+	d[4] = d[4] + a[4] + b[3] + c[2]
+	d[5] = d[5] + a[5] + b[4] + c[3]
+	d[6] = d[6] + a[6] + b[5] + c[4]
+	d[7] = d[7] + a[7] + b[6] + c[5]
+	d[8] = d[8] + a[8] + b[7] + c[6]
+	d[9] = d[9] + a[9] + b[8] + c[7]
+	d[10] = d[10] + a[10] + b[9] + c[8]
+	d[11] = d[11] + a[11] + b[10] + c[9]
+	d[12] = d[12] + a[12] + b[11] + c[10]
+	d[13] = d[13] + a[13] + b[12] + c[11]
+	d[14] = d[14] + a[14] + b[13] + c[12]
+	d[15] = d[15] + a[15] + b[14] + c[13]
+	d[16] = d[16] + a[16] + b[15] + c[14]
+	d[17] = d[17] + a[17] + b[16] + c[15]
+	d[18] = d[18] + a[18] + b[17] + c[16]
+	d[19] = d[19] + a[19] + b[18] + c[17]
+	d[20] = d[20] + a[20] + b[19] + c[18]
+	d[21] = d[21] + a[21] + b[20] + c[19]
+	d[22] = d[22] + a[22] + b[21] + c[20]
+	d[23] = d[23] + a[23] + b[22] + c[21]
+	d[24] = d[24] + a[24] + b[23] + c[22]
+	d[25] = d[25] + a[25] + b[24] + c[23]
+	d[26] = d[26] + b[25] + c[24]
+	d[27] += c[25]
+}
+
 // col2imDense is col2imLD for unit strides and dilations without padding.
+// For each (channel, kernel row, output row) it adds the kw shifted
+// column rows into the image row in one pass.
 func col2imDense[T float32 | float64](cols []T, g convGeom, dx []T, ld, col int) {
-	p, hw, ow, w := g.p(), g.h*g.w, g.ow, g.w
-	r := 0
+	p, hw, ow, w, kw := g.p(), g.h*g.w, g.ow, g.w, g.kw
 	for c := 0; c < g.c; c++ {
 		xc := dx[c*hw:][:hw]
 		for i := 0; i < g.kh; i++ {
-			for j := 0; j < g.kw; j++ {
-				src := cols[r*ld+col:][:p]
-				dst := xc[i*w+j:]
+			r0 := (c*g.kh + i) * kw
+			if kw == 3 {
+				s0 := cols[r0*ld+col:][:p]
+				s1 := cols[(r0+1)*ld+col:][:p]
+				s2 := cols[(r0+2)*ld+col:][:p]
+				for oy := 0; oy < g.oh; oy++ {
+					addShifted3(xc[(oy+i)*w:][:ow+2], s0[oy*ow:][:ow], s1[oy*ow:][:ow], s2[oy*ow:][:ow])
+				}
+				continue
+			}
+			for j := 0; j < kw; j++ {
+				src := cols[(r0+j)*ld+col:][:p]
 				for oy := 0; oy < g.oh; oy++ {
 					s := src[oy*ow:][:ow]
-					d := dst[oy*w:][:ow]
-					for k := range s {
-						d[k] += s[k]
+					d := xc[(oy+i)*w+j:][:ow]
+					for k, v := range s {
+						d[k] += v
 					}
 				}
-				r++
 			}
 		}
 	}
+}
+
+// addShifted3 adds a, b and c into d shifted by 0, 1 and 2:
+// d[x] += a[x] + b[x−1] + c[x−2] (terms outside the rows omitted), in the
+// order the plain accumulation a, then b, then c would add them.
+func addShifted3[T float32 | float64](d, a, b, c []T) {
+	n := len(a)
+	d, b, c = d[:n+2], b[:n], c[:n]
+	if d32, ok := any(d).([]float32); ok && (n == 11 || n == 26) {
+		a32, b32, c32 := any(a).([]float32), any(b).([]float32), any(c).([]float32)
+		if n == 11 {
+			addShifted3x11((*[13]float32)(d32), (*[11]float32)(a32), (*[11]float32)(b32), (*[11]float32)(c32))
+		} else {
+			addShifted3x26((*[28]float32)(d32), (*[26]float32)(a32), (*[26]float32)(b32), (*[26]float32)(c32))
+		}
+		return
+	}
+	if n == 1 {
+		d[0] += a[0]
+		d[1] += b[0]
+		d[2] += c[0]
+		return
+	}
+	d[0] += a[0]
+	d[1] = d[1] + a[1] + b[0]
+	for x := 2; x < n; x++ {
+		d[x] = d[x] + a[x] + b[x-1] + c[x-2]
+	}
+	d[n] = d[n] + b[n-1] + c[n-2]
+	d[n+1] += c[n-1]
 }
 
 // col2imLD adds the columns [col, col + OH·OW) of cols ([C·KH·KW, ld]) into

@@ -5,6 +5,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/gradus-ml/gradus/internal/kernels"
 	"github.com/gradus-ml/gradus/tensor"
 )
 
@@ -23,35 +24,37 @@ func BenchmarkIm2colL2(b *testing.B) {
 	for i := range x {
 		x[i] = float32(i)
 	}
-	cols := make([]float32, g.ckk()*3*g.p())
+	cols := make([]float32, g.ckk()*g.p())
+	c0 := benchCPU()
 	for i := 0; i < b.N; i++ {
-		for s := 0; s < 3; s++ {
-			im2colLD(x, g, cols, 3*g.p(), s*g.p())
-		}
+		im2colLD(x, g, cols, g.p(), 0)
 	}
+	b.ReportMetric((benchCPU()-c0)/float64(b.N), "cpu-ns/op")
 }
 
 func BenchmarkCol2imL2(b *testing.B) {
 	g := benchConvGeom(2)
 	dx := make([]float32, g.c*g.h*g.w)
-	cols := make([]float32, g.ckk()*3*g.p())
+	cols := make([]float32, g.ckk()*g.p())
 	for i := range cols {
 		cols[i] = float32(i & 7)
 	}
+	c0 := benchCPU()
 	for i := 0; i < b.N; i++ {
-		for s := 0; s < 3; s++ {
-			col2imLD(cols, g, dx, 3*g.p(), s*g.p())
-		}
+		col2imLD(cols, g, dx, g.p(), 0)
 	}
+	b.ReportMetric((benchCPU()-c0)/float64(b.N), "cpu-ns/op")
 }
 
 func BenchmarkIm2colL1(b *testing.B) {
 	g := benchConvGeom(1)
 	x := make([]float32, g.c*g.h*g.w)
 	cols := make([]float32, g.ckk()*g.p())
+	c0 := benchCPU()
 	for i := 0; i < b.N; i++ {
 		im2colLD(x, g, cols, g.p(), 0)
 	}
+	b.ReportMetric((benchCPU()-c0)/float64(b.N), "cpu-ns/op")
 }
 
 func benchPoolInput() (*tensor.Tensor, poolGeom) {
@@ -245,4 +248,89 @@ func TestRouteScatterGather(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestIm2colCol2imMatchKernels compares im2colLD and col2imLD (with their
+// dense, unrolled and 3×3 paths) with the independent kernels.Im2Col and
+// kernels.Col2Im bit for bit, over the CNN's widths (11, 26) and others,
+// in float32 and float64, into a dirty buffer at a column offset.
+func TestIm2colCol2imMatchKernels(t *testing.T) {
+	r := tensor.NewRNG(7)
+	type geo struct{ c, h, w, kh, kw, s, p, d int }
+	geos := []geo{{32, 13, 13, 3, 3, 1, 0, 1}, {1, 28, 28, 3, 3, 1, 0, 1}, {3, 13, 28, 3, 3, 1, 0, 1},
+		{2, 9, 9, 2, 4, 1, 0, 1}, {2, 5, 7, 1, 1, 1, 0, 1}, {2, 12, 30, 3, 3, 1, 0, 1}, {2, 7, 8, 3, 3, 2, 1, 1}, {1, 11, 12, 2, 3, 1, 1, 2}}
+	for i := 0; i < 12; i++ {
+		geos = append(geos, geo{1 + r.IntN(3), 3 + r.IntN(30), 3 + r.IntN(30), 1 + r.IntN(3), 1 + r.IntN(3), 1, 0, 1})
+	}
+	for _, q := range geos {
+		o := Conv2dOptions{Stride: [2]int{q.s, q.s}, Padding: [2]int{q.p, q.p}, Dilation: [2]int{q.d, q.d}}.normalized("t")
+		g := newConvGeom("t", []int{1, q.c, q.h, q.w}, []int{1, q.c, q.kh, q.kw}, o)
+		p, ckk := g.p(), g.ckk()
+		ld, col := p+5, 3
+		x := r.Normal(tensor.Float64, q.c*q.h*q.w).Data64()
+		cm := r.Normal(tensor.Float64, ckk*p).Data64()
+		for _, is32 := range []bool{true, false} {
+			// im2col
+			want := make([]float64, ckk*p)
+			got := make([]float64, ckk*ld)
+			if is32 {
+				x32, w32, g32 := f32s(x), make([]float32, ckk*p), make([]float32, ckk*ld)
+				kernels.Im2Col32(w32, x32, q.c, q.h, q.w, q.kh, q.kw, q.s, q.s, q.p, q.p, q.d, q.d)
+				for i := range g32 {
+					g32[i] = float32(math.NaN())
+				}
+				im2colLD(x32, g, g32, ld, col)
+				want, got = f64s(w32), f64s(g32)
+			} else {
+				kernels.Im2Col64(want, x, q.c, q.h, q.w, q.kh, q.kw, q.s, q.s, q.p, q.p, q.d, q.d)
+				for i := range got {
+					got[i] = math.NaN()
+				}
+				im2colLD(x, g, got, ld, col)
+			}
+			for rr := 0; rr < ckk; rr++ {
+				for j := 0; j < p; j++ {
+					if math.Float64bits(got[rr*ld+col+j]) != math.Float64bits(want[rr*p+j]) {
+						t.Fatalf("im2col %+v f32=%v: row %d col %d: %v, want %v", q, is32, rr, j, got[rr*ld+col+j], want[rr*p+j])
+					}
+				}
+			}
+			// col2im, accumulating onto a nonzero image
+			cols := make([]float64, ckk*ld)
+			for rr := 0; rr < ckk; rr++ {
+				copy(cols[rr*ld+col:][:p], cm[rr*p:][:p])
+			}
+			if is32 {
+				w32, g32 := f32s(x), f32s(x)
+				kernels.Col2Im32(w32, f32s(cm), q.c, q.h, q.w, q.kh, q.kw, q.s, q.s, q.p, q.p, q.d, q.d)
+				col2imLD(f32s(cols), g, g32, ld, col)
+				want, got = f64s(w32), f64s(g32)
+			} else {
+				want, got = append([]float64(nil), x...), append([]float64(nil), x...)
+				kernels.Col2Im64(want, cm, q.c, q.h, q.w, q.kh, q.kw, q.s, q.s, q.p, q.p, q.d, q.d)
+				col2imLD(cols, g, got, ld, col)
+			}
+			for i := range want {
+				if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
+					t.Fatalf("col2im %+v f32=%v: element %d: %v, want %v", q, is32, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}
+
+func f32s(s []float64) []float32 {
+	r := make([]float32, len(s))
+	for i, v := range s {
+		r[i] = float32(v)
+	}
+	return r
+}
+
+func f64s(s []float32) []float64 {
+	r := make([]float64, len(s))
+	for i, v := range s {
+		r[i] = float64(v)
+	}
+	return r
 }
