@@ -66,16 +66,22 @@ func packA[T float32 | float64](transA bool, a []T, lda, i0, mc, p0, kc, mr int,
 			}
 			continue
 		}
-		for r := 0; r < rows; r++ {
+		// a partial panel: groups of four rows interleaved, then single
+		// rows, then the zero rows, each written row-contiguous per p
+		r := 0
+		if mr%4 == 0 {
+			for ; r+4 <= rows; r += 4 {
+				interleave4(a[(ib+r)*lda+p0:], lda, kc, dst[r:], mr)
+			}
+		}
+		for ; r < rows; r++ {
 			src := a[(ib+r)*lda+p0 : (ib+r)*lda+p0+kc]
 			for p, v := range src {
 				dst[p*mr+r] = v
 			}
 		}
-		for r := rows; r < mr; r++ {
-			for p := 0; p < kc; p++ {
-				dst[p*mr+r] = 0
-			}
+		for p := 0; p < kc; p++ {
+			clear(dst[p*mr+rows : p*mr+mr])
 		}
 	}
 }

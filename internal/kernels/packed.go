@@ -245,7 +245,9 @@ func macroKernel[T float32 | float64](ks *kernelSet[T], mc, nc, kc int, ap, bp, 
 			for r := 0; r < mm; r++ {
 				dst := c[(ir+r)*ldc+jr : (ir+r)*ldc+jr+nn]
 				src := tile[r*nr : r*nr+nn]
-				if beta == 0 {
+				if beta == 0 && alpha == 1 {
+					copy(dst, src)
+				} else if beta == 0 {
 					for j, v := range src {
 						dst[j] = alpha * v
 					}
