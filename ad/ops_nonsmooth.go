@@ -108,7 +108,7 @@ func stepMul(g, x *tensor.Tensor, d stepDeriv) *tensor.Tensor {
 	tbl := [4]float64{d.lo, d.hi, d.at, math.NaN()}
 	switch g.DType() {
 	case tensor.Float64:
-		r := tensor.New(tensor.Float64, g.Shape()...)
+		r := tensor.ArenaOf(g, x).Empty(tensor.Float64, g.Shape()...)
 		z, gs, xs := r.Data64(), g.Data64(), x.Data64()
 		parallelRange(len(z), func(lo, hi int) { stepMulLoop(z[lo:hi], gs[lo:hi], xs[lo:hi], d.k, tbl) })
 		return r
@@ -126,7 +126,7 @@ func stepMul(g, x *tensor.Tensor, d stepDeriv) *tensor.Tensor {
 		if float64(float32(d.k)) != d.k {
 			return nil
 		}
-		r := tensor.New(tensor.Float32, g.Shape()...)
+		r := tensor.ArenaOf(g, x).Empty(tensor.Float32, g.Shape()...)
 		z, gs, xs, k := r.Data32(), g.Data32(), x.Data32(), float32(d.k)
 		parallelRange(len(z), func(lo, hi int) { kernels.StepMul32(z[lo:hi], gs[lo:hi], xs[lo:hi], k, t32) })
 		return r
@@ -194,12 +194,12 @@ func reluCount(x *tensor.Tensor) (*tensor.Tensor, int, bool) {
 	var n atomic.Int64
 	switch x.DType() {
 	case tensor.Float32:
-		r := tensor.New(tensor.Float32, x.Shape()...)
+		r := tensor.ArenaOf(x).Empty(tensor.Float32, x.Shape()...)
 		z, xs := r.Data32(), x.Data32()
 		parallelRange(len(z), func(lo, hi int) { n.Add(int64(kernels.ReluCount32(z[lo:hi], xs[lo:hi]))) })
 		return r, int(n.Load()), true
 	case tensor.Float64:
-		r := tensor.New(tensor.Float64, x.Shape()...)
+		r := tensor.ArenaOf(x).Empty(tensor.Float64, x.Shape()...)
 		z, xs := r.Data64(), x.Data64()
 		parallelRange(len(z), func(lo, hi int) { n.Add(int64(reluCount64(z[lo:hi], xs[lo:hi]))) })
 		return r, int(n.Load()), true
