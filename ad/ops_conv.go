@@ -685,9 +685,7 @@ func col2imDense[T float32 | float64](cols []T, g convGeom, dx []T, ld, col int)
 				s0 := cols[r0*ld+col:][:p]
 				s1 := cols[(r0+1)*ld+col:][:p]
 				s2 := cols[(r0+2)*ld+col:][:p]
-				for oy := 0; oy < g.oh; oy++ {
-					addShifted3(xc[(oy+i)*w:][:ow+2], s0[oy*ow:][:ow], s1[oy*ow:][:ow], s2[oy*ow:][:ow])
-				}
+				addShifted3Rows(xc[i*w:], s0, s1, s2, g.oh, ow, w)
 				continue
 			}
 			for j := 0; j < kw; j++ {
@@ -701,6 +699,28 @@ func col2imDense[T float32 | float64](cols []T, g convGeom, dx []T, ld, col int)
 				}
 			}
 		}
+	}
+}
+
+// addShifted3Rows is addShifted3 on oh rows: the image rows of d are w
+// apart, those of a, b and c are ow apart. The element type and width are
+// dispatched once for all the rows.
+func addShifted3Rows[T float32 | float64](d, a, b, c []T, oh, ow, w int) {
+	if d32, ok := any(d).([]float32); ok && (ow == 11 || ow == 26) {
+		a32, b32, c32 := any(a).([]float32), any(b).([]float32), any(c).([]float32)
+		if ow == 11 {
+			for oy := 0; oy < oh; oy++ {
+				addShifted3x11((*[13]float32)(d32[oy*w:]), (*[11]float32)(a32[oy*11:]), (*[11]float32)(b32[oy*11:]), (*[11]float32)(c32[oy*11:]))
+			}
+			return
+		}
+		for oy := 0; oy < oh; oy++ {
+			addShifted3x26((*[28]float32)(d32[oy*w:]), (*[26]float32)(a32[oy*26:]), (*[26]float32)(b32[oy*26:]), (*[26]float32)(c32[oy*26:]))
+		}
+		return
+	}
+	for oy := 0; oy < oh; oy++ {
+		addShifted3(d[oy*w:][:ow+2], a[oy*ow:][:ow], b[oy*ow:][:ow], c[oy*ow:][:ow])
 	}
 }
 

@@ -52,3 +52,43 @@ func TestPackedAMatchesGemm(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkConvShapes times the per-sample products of nn's CNN (layer 2:
+// forward 64×289·289×121, input gradient 288×64·64×121, weight gradient
+// 288×121·(64×121)ᵀ; layer 1: forward 32×10·10×676) on one goroutine.
+func BenchmarkConvShapes(b *testing.B) {
+	for _, s := range []struct {
+		name    string
+		m, n, k int
+		transB  bool
+		prepack bool
+	}{
+		{"l2fwd", 64, 121, 289, false, true},
+		{"l2igrad", 288, 121, 64, false, true},
+		{"l2wgrad", 288, 64, 121, true, false},
+		{"l1fwd", 32, 676, 10, false, true},
+		{"l1wgrad", 9, 32, 676, true, false},
+	} {
+		b.Run(s.name, func(b *testing.B) {
+			rng := rand.New(rand.NewPCG(1, 1))
+			a := to32(randSlice(rng, s.m*s.k))
+			bm := to32(randSlice(rng, s.k*s.n))
+			c := make([]float32, s.m*s.n)
+			ldb := s.n
+			if s.transB {
+				ldb = s.k
+			}
+			var pa PackedA[float32]
+			pa.Pack(false, s.m, s.k, a, s.k)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if s.prepack {
+					pa.Gemm(s.transB, s.n, 1, bm, ldb, 0, c, s.n)
+				} else {
+					GemmSerial(false, s.transB, s.m, s.n, s.k, 1, a, s.k, bm, ldb, 1, c, s.n)
+				}
+			}
+			b.ReportMetric(2*float64(s.m*s.n*s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
