@@ -63,12 +63,11 @@ var convCases = []struct {
 	{"mixed", []int{1, 2, 9, 6}, []int{2, 2, 2, 3}, ad.Conv2dOptions{Stride: [2]int{3, 1}, Padding: [2]int{2, 0}, Dilation: [2]int{1, 2}}},
 	{"1x1_stride2", []int{3, 4, 5, 5}, []int{2, 4, 1, 1}, ad.Conv2dOptions{Stride: [2]int{2, 2}}},
 	{"pad_exceeds", []int{1, 1, 2, 2}, []int{1, 1, 3, 3}, ad.Conv2dOptions{Padding: [2]int{2, 2}, Stride: [2]int{2, 1}}},
-	// one chunk of 19 samples (10 columns each)
+	// 19 samples of 10 output positions
 	{"batch19", []int{19, 2, 4, 3}, []int{3, 2, 2, 2}, ad.Conv2dOptions{Padding: [2]int{1, 0}}},
-	// chunks of one sample (324 columns each)
+	// 324 output positions per sample
 	{"large_image", []int{3, 1, 20, 20}, []int{2, 1, 3, 3}, ad.Conv2dOptions{}},
-	// five chunks of 8 samples (36 columns each), the last one partial: five
-	// weight-gradient groups
+	// 37 samples: eight weight-gradient groups of four or five samples
 	{"chunks", []int{37, 2, 6, 6}, []int{3, 2, 3, 3}, ad.Conv2dOptions{Padding: [2]int{1, 1}}},
 }
 
@@ -234,5 +233,81 @@ func TestConv2dThreadIndependent(t *testing.T) {
 	for i := range one {
 		assertClose(t, fmt.Sprintf("output %d, 2 threads", i), two[i], one[i].AsType(tensor.Float64), 0)
 		assertClose(t, fmt.Sprintf("output %d, 3 threads", i), three[i], one[i].AsType(tensor.Float64), 0)
+	}
+}
+
+// directConvGrads computes the input and weight gradients of the
+// convolution for the cotangent gy by their definitions, in float64.
+func directConvGrads(x, w, gy *tensor.Tensor) (dx, dw *tensor.Tensor) {
+	xs, ws, gs := x.Shape(), w.Shape(), gy.Shape()
+	dx, dw = tensor.Zeros(tensor.Float64, xs...), tensor.Zeros(tensor.Float64, ws...)
+	for b := 0; b < xs[0]; b++ {
+		for k := 0; k < ws[0]; k++ {
+			for i := 0; i < gs[2]; i++ {
+				for j := 0; j < gs[3]; j++ {
+					v := gy.At(b, k, i, j)
+					for ch := 0; ch < xs[1]; ch++ {
+						for a := 0; a < ws[2]; a++ {
+							for e := 0; e < ws[3]; e++ {
+								dx.Set(dx.At(b, ch, i+a, j+e)+v*w.At(k, ch, a, e), b, ch, i+a, j+e)
+								dw.Set(dw.At(k, ch, a, e)+v*x.At(b, ch, i+a, j+e), k, ch, a, e)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	return dx, dw
+}
+
+// The three kernels at the CNN's geometries (3×3 kernels on 28×28 and
+// 13×13 images: output rows of 26 and 11, k beyond one packed slice with
+// 33 channels), with and without bias, in every dtype and thread count,
+// against the definitions.
+func TestConv2dCNNGeometries(t *testing.T) {
+	g := tensor.NewRNG(17)
+	for _, c := range []struct{ xs, ws []int }{
+		{[]int{3, 1, 28, 28}, []int{5, 1, 3, 3}},
+		{[]int{3, 33, 13, 13}, []int{7, 33, 3, 3}},
+	} {
+		x64, w64 := g.Normal(tensor.Float64, c.xs...), g.Normal(tensor.Float64, c.ws...)
+		b64 := g.Normal(tensor.Float64, c.ws[0])
+		y64 := directConv2d(x64, w64, ad.Conv2dOptions{})
+		gy64 := g.Normal(tensor.Float64, y64.Shape()...)
+		for _, d := range []tensor.DType{tensor.Float64, tensor.Float32, tensor.Float16} {
+			x, w, b, gy := x64.AsType(d), w64.AsType(d), b64.AsType(d), gy64.AsType(d)
+			xd, wd, bd, gyd := x.AsType(tensor.Float64), w.AsType(tensor.Float64), b.AsType(tensor.Float64), gy.AsType(tensor.Float64)
+			want := directConv2d(xd, wd, ad.Conv2dOptions{})
+			wantB := tensor.Add(want, bd.Reshape(1, -1, 1, 1))
+			wantDx, wantDw := directConvGrads(xd, wd, gyd)
+			// sums of up to 363 products of normal values
+			tol := map[tensor.DType]float64{tensor.Float64: 1e-12, tensor.Float32: 1e-4, tensor.Float16: 3e-3}[d]
+			var first []*tensor.Tensor
+			for _, threads := range []int{1, 2, 3} {
+				prev := kernels.SetThreads(threads)
+				got := []*tensor.Tensor{
+					ad.Conv2d(ad.Const(x), ad.Const(w), ad.Conv2dOptions{}).Value(),
+					ad.Conv2dBias(ad.Const(x), ad.Const(w), ad.Const(b), ad.Conv2dOptions{}).Value(),
+					ad.Conv2dInputGrad(ad.Const(gy), ad.Const(w), c.xs, ad.Conv2dOptions{}).Value(),
+					ad.Conv2dWeightGrad(ad.Const(x), ad.Const(gy), c.ws, ad.Conv2dOptions{}).Value(),
+				}
+				kernels.SetThreads(prev)
+				name := fmt.Sprintf("%v %v threads %d", c.xs, d, threads)
+				for i, wt := range []*tensor.Tensor{want, wantB, wantDx, wantDw} {
+					if got[i].DType() != d {
+						t.Fatalf("%s output %d: dtype %v", name, i, got[i].DType())
+					}
+					assertClose(t, fmt.Sprintf("%s output %d", name, i), got[i], wt, tol)
+				}
+				if first == nil {
+					first = got
+					continue
+				}
+				for i := range got {
+					assertClose(t, fmt.Sprintf("%s output %d against 1 thread", name, i), got[i], first[i].AsType(tensor.Float64), 0)
+				}
+			}
+		}
 	}
 }
