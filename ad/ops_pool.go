@@ -312,33 +312,35 @@ func maxPoolPlanes[T float32 | float64](x []T, g poolGeom, out []T, idx []int32,
 	return ties
 }
 
-// maxPool2x2 is maxPoolPlanes for 2×2 windows without padding, a row of
-// windows at a time: kernels.MaxPool2x2Row32 (vectorized) for float32 with
-// horizontal stride 2, else a branch-light scalar loop. Both write the
-// first winning element, as maxPoolPlanes does.
+// maxPool2x2 is maxPoolPlanes for 2×2 windows without padding:
+// kernels.MaxPool2x2Rows32 (vectorized, a plane per call) for float32 with
+// horizontal stride 2, else a branch-light scalar loop a row at a time.
+// Both write the first winning element, as maxPoolPlanes does.
 func maxPool2x2[T float32 | float64](x []T, g poolGeom, out []T, idx []int32, lo, hi int) int {
 	hw, ohw := g.h*g.w, g.oh*g.ow
 	ties := 0
-	var rowIdx []int32
+	var scratch []int32
 	if idx == nil {
-		rowIdx = make([]int32, g.ow)
+		scratch = make([]int32, ohw)
 	}
 	x32, is32 := any(x).([]float32)
 	out32, _ := any(out).([]float32)
 	for pl := lo; pl < hi; pl++ {
+		ip := scratch
+		if idx != nil {
+			ip = idx[pl*ohw:][:ohw]
+		}
+		if is32 && g.sw == 2 {
+			ties += kernels.MaxPool2x2Rows32(x32[pl*hw:][:hw], out32[pl*ohw:][:ohw], ip, g.oh, g.ow, g.w, g.sh*g.w, pl*hw)
+			continue
+		}
 		for oy := 0; oy < g.oh; oy++ {
 			i0 := pl*hw + oy*g.sh*g.w
 			o0 := pl*ohw + oy*g.ow
-			ir := rowIdx
-			if idx != nil {
-				ir = idx[o0:][:g.ow]
-			}
-			switch {
-			case is32 && g.sw == 2:
-				ties += kernels.MaxPool2x2Row32(x32[i0:][:g.w], x32[i0+g.w:][:g.w], out32[o0:][:g.ow], ir, i0, g.w)
-			case g.sw == 2:
+			ir := ip[oy*g.ow:][:g.ow]
+			if g.sw == 2 {
 				ties += kernels.MaxPool2x2RowGo(x[i0:][:g.w], x[i0+g.w:][:g.w], out[o0:][:g.ow], ir, i0, g.w)
-			default:
+			} else {
 				ties += maxPool2x2Strided(x[i0:][:g.w], x[i0+g.w:][:g.w], out[o0:][:g.ow], ir, i0, g.w, g.sw)
 			}
 		}

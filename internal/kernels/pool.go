@@ -2,32 +2,44 @@ package kernels
 
 import "fmt"
 
-// MaxPool2x2Row32 pools one output row of 2×2 windows with horizontal
-// stride 2. Window o covers r0[2o], r0[2o+1], r1[2o], r1[2o+1] (in that
-// row-major order; r1 is the input row below r0, w elements further in the
-// image). It writes the window maximum to out[o] and to idx[o] the flat
-// index base + {0, 1, w, w+1} of the first element attaining it, for
-// o < len(out), and returns the number of windows whose maximum is attained
-// more than once. A NaN wins its window: the first NaN in window order is
-// the result and its index, and such a window is not counted as a tie. The
-// value written is the winning element itself (so −0 and +0 are kept
-// apart). It panics if r0, r1 or idx is too short.
-func MaxPool2x2Row32(r0, r1, out []float32, idx []int32, base, w int) int {
-	n := len(out)
-	if len(r0) < 2*n || len(r1) < 2*n || len(idx) < n {
-		panic(fmt.Sprintf("kernels.MaxPool2x2Row32: rows of %d and %d and %d indices for %d outputs", len(r0), len(r1), len(idx), n))
-	}
-	if n == 0 {
+// MaxPool2x2Rows32 pools rows rows of n 2×2 windows with horizontal stride
+// 2. Window o of row i covers x[j], x[j+1], x[j+w], x[j+w+1] with
+// j = i·step + 2o (in that row-major order: w is the image width, step the
+// distance between the first input rows of consecutive window rows). It
+// writes the window maximum to out[i·n+o] and to idx[i·n+o] the flat index
+// base + j + {0, 1, w, w+1} of the first element attaining it, and returns
+// the number of windows whose maximum is attained more than once. A NaN
+// wins its window: the first NaN in window order is the result and its
+// index, and such a window is not counted as a tie. The value written is
+// the winning element itself (so −0 and +0 are kept apart). It panics if x,
+// out or idx is too short.
+func MaxPool2x2Rows32(x, out []float32, idx []int32, rows, n, w, step, base int) int {
+	if rows <= 0 || n <= 0 {
 		return 0
 	}
-	if hasPoolAsm {
-		return maxPool2x2RowAsm(r0, r1, out, idx, base, w)
+	if 2*n > w || len(x) < (rows-1)*step+w+2*n || len(out) < rows*n || len(idx) < rows*n {
+		panic(fmt.Sprintf("kernels.MaxPool2x2Rows32: %d×%d windows of width %d and step %d over %d inputs, %d outputs and %d indices", rows, n, w, step, len(x), len(out), len(idx)))
 	}
-	return MaxPool2x2RowGo(r0, r1, out, idx, base, w)
+	if hasPoolAsm {
+		return maxPool2x2RowsAsm(x, out, idx, rows, n, w, step, base)
+	}
+	return maxPool2x2RowsGo(x, out, idx, rows, n, w, step, base)
 }
 
-// MaxPool2x2RowGo is MaxPool2x2Row32 in portable Go, for both element
-// types: the reference the assembly is tested against.
+// maxPool2x2RowsGo is MaxPool2x2Rows32 a row at a time in Go.
+func maxPool2x2RowsGo[T float32 | float64](x, out []T, idx []int32, rows, n, w, step, base int) int {
+	ties := 0
+	for i := 0; i < rows; i++ {
+		j := i * step
+		ties += MaxPool2x2RowGo(x[j:][:w], x[j+w:][:w], out[i*n:][:n], idx[i*n:][:n], base+j, w)
+	}
+	return ties
+}
+
+// MaxPool2x2RowGo is one row of MaxPool2x2Rows32 in portable Go, for both
+// element types: r0 and r1 are the two input rows (r1 = r0 + w in the
+// image), window o covers r0[2o], r0[2o+1], r1[2o], r1[2o+1], and base is
+// the flat index of r0[0].
 func MaxPool2x2RowGo[T float32 | float64](r0, r1, out []T, idx []int32, base, w int) int {
 	ties := 0
 	r0, r1, idx = r0[:2*len(out)], r1[:2*len(out)], idx[:len(out)]

@@ -25,24 +25,20 @@ DATA poolOdd<>+48(SB)/8, $0x0000001b00000019
 DATA poolOdd<>+56(SB)/8, $0x0000001f0000001d
 GLOBL poolOdd<>(SB), RODATA|NOPTR, $64
 
-// func maxPool2x2RowF32(r0, r1, out *float32, idx *int32, n, w, base int) (ties int)
+// func maxPool2x2RowsF32(x, out *float32, idx *int32, rows, n, w, step, base int) (ties int)
 //
-// 16 windows per step: a, b, c, d are the four elements of each window
-// (even and odd elements of the two rows). Without NaN the winner is the
-// first element equal to max(a, b, c, d), picked by masked moves in the
-// order d, c, b, a; a tie is two or more equal. A step whose windows hold
-// a NaN takes a side path that makes the first NaN the only "equal"
-// element of its window. The last step masks loads and stores to the n
-// windows left.
-TEXT ·maxPool2x2RowF32(SB), NOSPLIT, $0-64
-	MOVQ r0+0(FP), SI
-	MOVQ r1+8(FP), DI
-	MOVQ out+16(FP), DX
-	MOVQ idx+24(FP), R8
-	MOVQ n+32(FP), CX
+// rows rows of n windows: row i reads the input rows at x + i·step and
+// x + i·step + w, and writes out and idx from i·n. Per row, 16 windows per
+// step: a, b, c, d are the four elements of each window (even and odd
+// elements of the two input rows). Without NaN the winner is the first
+// element equal to max(a, b, c, d), picked by masked moves in the order
+// d, c, b, a; a tie is two or more equal. A step whose windows hold a NaN
+// takes a side path that makes the first NaN the only "equal" element of
+// its window. The last step of a row masks loads and stores to the
+// windows left. The row pointers and base advance in the argument slots.
+TEXT ·maxPool2x2RowsF32(SB), NOSPLIT, $0-72
+	MOVQ $0, ties+64(FP)
 	MOVQ w+40(FP), AX
-	MOVQ base+48(FP), BX
-	MOVQ $0, ties+56(FP)
 
 	VMOVDQU32 poolEven<>(SB), Z20
 	VMOVDQU32 poolOdd<>(SB), Z21
@@ -52,13 +48,25 @@ TEXT ·maxPool2x2RowF32(SB), NOSPLIT, $0-64
 	MOVL $1, AX
 	VPBROADCASTD AX, Z24   // 1
 	VPXORD Z25, Z25, Z25   // 0
-	VPBROADCASTD BX, Z26   // index of the current step's first element
 	MOVL $32, AX
-	VPBROADCASTD AX, Z27   // its increment per step
+	VPBROADCASTD AX, Z27   // the increment of Z26 per step
+
+row:
+	CMPQ rows+24(FP), $0
+	JLE  done
+	MOVQ x+0(FP), SI
+	MOVQ w+40(FP), DI
+	SHLQ $2, DI
+	ADDQ SI, DI
+	MOVQ out+8(FP), DX
+	MOVQ idx+16(FP), R8
+	MOVQ n+32(FP), CX
+	MOVQ base+56(FP), BX
+	VPBROADCASTD BX, Z26   // index of the current step's first element
 
 loop:
 	CMPQ CX, $0
-	JLE  done
+	JLE  rowdone
 	CMPQ CX, $16
 	JGE  full
 
@@ -140,7 +148,7 @@ sel:
 	ORL  R12, BX
 	ANDL R9, BX
 	POPCNTL BX, BX
-	ADDQ BX, ties+56(FP)
+	ADDQ BX, ties+64(FP)
 
 	// the first winner's value and offset
 	VMOVAPS Z7, Z10
@@ -206,6 +214,18 @@ nan:
 	KMOVW BX, K1
 	KORW K1, K7, K7
 	JMP  sel
+
+rowdone:
+	MOVQ step+48(FP), AX
+	ADDQ AX, base+56(FP)
+	SHLQ $2, AX
+	ADDQ AX, x+0(FP)
+	MOVQ n+32(FP), AX
+	SHLQ $2, AX
+	ADDQ AX, out+8(FP)
+	ADDQ AX, idx+16(FP)
+	DECQ rows+24(FP)
+	JMP  row
 
 done:
 	VZEROUPPER

@@ -4,6 +4,6 @@ package kernels
 
 const hasPoolAsm = false
 
-func maxPool2x2RowAsm(r0, r1, out []float32, idx []int32, base, w int) int {
-	return MaxPool2x2RowGo(r0, r1, out, idx, base, w)
+func maxPool2x2RowsAsm(x, out []float32, idx []int32, rows, n, w, step, base int) int {
+	return maxPool2x2RowsGo(x, out, idx, rows, n, w, step, base)
 }

@@ -39,14 +39,16 @@ func refMaxPool2x2(r0, r1 []float32, n, base, w int) (out []float32, idx []int32
 	return out, idx, ties
 }
 
-func TestMaxPool2x2Row(t *testing.T) {
+func TestMaxPool2x2Rows(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	nan := float32(math.NaN())
 	vals := []float32{0, float32(math.Copysign(0, -1)), 1, -1, 2, nan, float32(math.Inf(-1)), float32(math.Inf(1))}
 	for trial := 0; trial < 3000; trial++ {
-		n := r.IntN(40)
+		n := 1 + r.IntN(40)
 		w := 2*n + r.IntN(3)
-		x := make([]float32, 2*w+1)
+		rows := 1 + r.IntN(4)
+		step := w * (1 + r.IntN(3))
+		x := make([]float32, (rows-1)*step+2*w+1)
 		for i := range x {
 			switch r.IntN(4) {
 			case 0:
@@ -57,40 +59,45 @@ func TestMaxPool2x2Row(t *testing.T) {
 				x[i] = float32(r.NormFloat64())
 			}
 		}
-		r0, r1 := x[:w], x[w:2*w]
 		base := r.IntN(1000)
-		wantOut, wantIdx, wantTies := refMaxPool2x2(r0, r1, n, base, w)
+		var wantOut []float32
+		var wantIdx []int32
+		wantTies := 0
+		for i := 0; i < rows; i++ {
+			o, id, ti := refMaxPool2x2(x[i*step:], x[i*step+w:], n, base+i*step, w)
+			wantOut, wantIdx, wantTies = append(wantOut, o...), append(wantIdx, id...), wantTies+ti
+		}
 		for _, impl := range []struct {
 			name string
-			f    func(r0, r1, out []float32, idx []int32, base, w int) int
-		}{{"go", MaxPool2x2RowGo[float32]}, {"dispatch", MaxPool2x2Row32}} {
-			out := make([]float32, n+1)
-			idx := make([]int32, n+1)
-			out[n], idx[n] = 42, 42
-			ties := impl.f(r0, r1, out[:n], idx[:n], base, w)
+			f    func(x, out []float32, idx []int32, rows, n, w, step, base int) int
+		}{{"go", maxPool2x2RowsGo[float32]}, {"dispatch", MaxPool2x2Rows32}} {
+			out := make([]float32, rows*n+1)
+			idx := make([]int32, rows*n+1)
+			out[rows*n], idx[rows*n] = 42, 42
+			ties := impl.f(x[:(rows-1)*step+w+2*n], out[:rows*n], idx[:rows*n], rows, n, w, step, base)
 			if ties != wantTies {
 				t.Fatalf("%s trial %d: %d ties, want %d", impl.name, trial, ties, wantTies)
 			}
-			for o := 0; o < n; o++ {
+			for o := range wantOut {
 				if math.Float32bits(out[o]) != math.Float32bits(wantOut[o]) || idx[o] != wantIdx[o] {
 					t.Fatalf("%s trial %d window %d: %v at %d, want %v at %d", impl.name, trial, o, out[o], idx[o], wantOut[o], wantIdx[o])
 				}
 			}
-			if out[n] != 42 || idx[n] != 42 {
-				t.Fatalf("%s trial %d: wrote past the row", impl.name, trial)
+			if out[rows*n] != 42 || idx[rows*n] != 42 {
+				t.Fatalf("%s trial %d: wrote past the rows", impl.name, trial)
 			}
 		}
 	}
 }
 
-func BenchmarkMaxPool2x2Row(b *testing.B) {
-	x := make([]float32, 2*26)
+func BenchmarkMaxPool2x2Rows(b *testing.B) {
+	x := make([]float32, 26*26)
 	for i := range x {
 		x[i] = float32(i % 7)
 	}
-	out := make([]float32, 13)
-	idx := make([]int32, 13)
+	out := make([]float32, 13*13)
+	idx := make([]int32, 13*13)
 	for i := 0; i < b.N; i++ {
-		MaxPool2x2Row32(x[:26], x[26:], out, idx, 0, 26)
+		MaxPool2x2Rows32(x, out, idx, 13, 13, 26, 52, 0)
 	}
 }
