@@ -23,14 +23,14 @@ import (
 // so every rule of each is written with the others and derivatives of any
 // order close over the three primitives.
 //
-// The kernels lower the convolution to matrix products by im2col, a chunk
-// of samples at a time: the columns matrix has a row per (input channel,
-// kernel row, kernel column) and a column per (sample, output position);
-// the forward product is W[O, C·KH·KW]·cols, the input gradient
-// col2im(Wᵀ·G) and the weight gradient Σ G·colsᵀ, with G the chunk's
-// output cotangent as [O, S·OH·OW]. Float64 runs in float64; the other dtypes run
-// in float32 and 16-bit results are rounded once. Columns matrices come
-// from a scratch pool.
+// The kernels lower the convolution to matrix products by im2col, a sample
+// at a time: the columns matrix of a sample has a row per (input channel,
+// kernel row, kernel column) and a column per output position; the
+// forward product is W[O, C·KH·KW]·cols, the input gradient col2im(Wᵀ·G)
+// and the weight gradient Σ G·colsᵀ (formed as its transpose), with G a
+// sample's output cotangent [O, OH·OW]. Float64 runs in float64; the other
+// dtypes run in float32 and 16-bit results are rounded once. Columns
+// matrices come from a scratch pool, results from the operands' arena.
 
 // Conv2dOptions are the geometry of a 2-D convolution, per spatial axis
 // (height, width). Zero Stride and Dilation entries mean 1.
