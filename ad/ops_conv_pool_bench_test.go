@@ -81,19 +81,30 @@ func BenchmarkMaxPoolFwd(b *testing.B) {
 }
 
 func BenchmarkMaxPoolScatter(b *testing.B) {
-	x, g := benchPoolInput()
-	c := &poolCache{}
-	maxPoolTensor(x, g, c)
-	r := &poolRoute{in: x.Shape(), out: []int{g.n, g.c, g.oh, g.ow}, idx: c.idx}
-	ar := tensor.NewArena()
-	gt := tensor.Wrap32(tensor.Float32, make([]float32, g.outSize()), r.out...).In(ar)
-	b.ResetTimer()
-	c0 := benchCPU()
-	for i := 0; i < b.N; i++ {
-		routeScatter(gt, r)
-		ar.Release()
+	for _, rows := range []bool{false, true} {
+		name := "general"
+		if rows {
+			name = "2x2rows"
+		}
+		b.Run(name, func(b *testing.B) {
+			x, g := benchPoolInput()
+			c := &poolCache{}
+			maxPoolTensor(x, g, c)
+			r := &poolRoute{in: x.Shape(), out: []int{g.n, g.c, g.oh, g.ow}, idx: c.idx}
+			if rows {
+				r.rows2x2 = 2
+			}
+			ar := tensor.NewArena()
+			gt := tensor.Wrap32(tensor.Float32, make([]float32, g.outSize()), r.out...).In(ar)
+			b.ResetTimer()
+			c0 := benchCPU()
+			for i := 0; i < b.N; i++ {
+				routeScatter(gt, r)
+				ar.Release()
+			}
+			b.ReportMetric((benchCPU()-c0)/float64(b.N)/1e3, "cpu-us/op")
+		})
 	}
-	b.ReportMetric((benchCPU()-c0)/float64(b.N)/1e3, "cpu-us/op")
 }
 
 func benchCPU() float64 {
@@ -207,8 +218,11 @@ func TestRouteScatterGather(t *testing.T) {
 		xs := []int{1 + r.IntN(2), 11 + r.IntN(3), 10 + r.IntN(9), 10 + r.IntN(9)}
 		k := 1 + r.IntN(3)
 		o := Pool2dOptions{Kernel: [2]int{k, k}, Stride: [2]int{1 + r.IntN(3), 1 + r.IntN(3)}}
-		if trial%3 != 2 {
+		switch trial % 4 {
+		case 0, 1:
 			k, o = 2, Pool2dOptions{Kernel: [2]int{2, 2}} // the CNN's windows
+		case 2:
+			k, o = 2, Pool2dOptions{Kernel: [2]int{2, 2}, Stride: [2]int{3, 2}} // gaps between window rows
 		}
 		if xs[2] < k || xs[3] < k {
 			continue
@@ -217,6 +231,9 @@ func TestRouteScatterGather(t *testing.T) {
 		x := poolTestInput(r, tensor.Float64, trial%2 == 0, xs...)
 		for _, tie := range []TieRule{TieFirst, TieLast, TieSplit} {
 			rt := &poolRoute{in: xs, out: []int{g.n, g.c, g.oh, g.ow}}
+			if k == 2 && g.sw == 2 && g.sh >= 2 {
+				rt.rows2x2 = g.sh // the row-writing scatter
+			}
 			maxPoolScan(x, g, tie, rt)
 			for _, d := range []tensor.DType{tensor.Float64, tensor.Float32} {
 				gy := r.Normal(d, rt.out...)

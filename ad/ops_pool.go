@@ -107,6 +107,10 @@ type poolRoute struct {
 	idx     []int32
 	off     []int32
 	w       []float64
+	// rows2x2 is the vertical stride of 2×2 windows with horizontal stride
+	// 2, no overlap and no padding (0 otherwise): with one route per output
+	// the scatter then writes whole rows of windows
+	rows2x2 int
 }
 
 var maxPool2dPrim, maxPoolGatherPrim, maxPoolScatterPrim, avgPool2dPrim, avgPoolAdjointPrim *Prim
@@ -211,6 +215,9 @@ func maxPoolRoute(c *Call) *poolRoute {
 	g := pp.geo
 	x := c.In[0].val
 	r := &poolRoute{in: slices.Clone(x.Shape()), out: []int{g.n, g.c, g.oh, g.ow}}
+	if g.kh == 2 && g.kw == 2 && g.sw == 2 && g.sh >= 2 && g.ph == 0 && g.pw == 0 {
+		r.rows2x2 = g.sh
+	}
 	tie := c.Policy.PoolTie.resolve(TieFirst)
 	if idx, _, ok := pp.cache.get(x); ok && tie == TieFirst {
 		r.idx = idx
@@ -538,11 +545,17 @@ func gatherKernel[T float32 | float64](t []T, r *poolRoute, out []T) {
 }
 
 // scatterKernel writes every element of dx: plane by plane, it clears the
-// plane (in cache) and adds the routed cotangents into it.
+// plane (in cache) and adds the routed cotangents into it, or, for 2×2
+// windows without overlap and one route per output, writes each element
+// once (scatter2x2).
 func scatterKernel[T float32 | float64](g []T, r *poolRoute, dx []T) {
 	ohw, hw := r.out[2]*r.out[3], r.in[2]*r.in[3]
 	r.byPlanes(func(p0, p1 int) {
 		for pl := p0; pl < p1; pl++ {
+			if r.rows2x2 > 0 && r.off == nil {
+				scatter2x2(g, r, dx, pl)
+				continue
+			}
 			clear(dx[pl*hw:][:hw])
 			lo, hi := pl*ohw, (pl+1)*ohw
 			if r.off == nil {
@@ -559,6 +572,31 @@ func scatterKernel[T float32 | float64](g []T, r *poolRoute, dx []T) {
 			}
 		}
 	})
+}
+
+// scatter2x2 is scatterKernel's plane pl for 2×2 windows with horizontal
+// stride 2, vertical stride r.rows2x2 and one route per output: the window
+// rows are written whole (kernels.MaxPoolScatter2x2Rows32: the routed
+// value plus zero, or zero) and the elements no window covers are cleared,
+// which gives what clearing and accumulating gives.
+func scatter2x2[T float32 | float64](g []T, r *poolRoute, dx []T, pl int) {
+	h, w, oh, ow, sh := r.in[2], r.in[3], r.out[2], r.out[3], r.rows2x2
+	hw, ohw := h*w, oh*ow
+	gp, ip, dp := g[pl*ohw:][:ohw], r.idx[pl*ohw:][:ohw], dx[pl*hw:][:hw]
+	if g32, ok := any(gp).([]float32); ok {
+		kernels.MaxPoolScatter2x2Rows32(g32, ip, any(dp).([]float32), oh, ow, w, sh*w, pl*hw)
+	} else {
+		kernels.MaxPoolScatter2x2RowsGo(gp, ip, dp, oh, ow, w, sh*w, pl*hw)
+	}
+	for y := 0; y < h; y++ {
+		row := dp[y*w:][:w]
+		if y < oh*sh && y%sh < 2 {
+			row = row[2*ow:] // the columns right of the last window
+		}
+		for k := range row {
+			row[k] = 0
+		}
+	}
 }
 
 func shapeSize(s []int) int {

@@ -84,3 +84,49 @@ func b2i(b bool) int {
 	}
 	return 0
 }
+
+// MaxPoolScatter2x2Rows32 is the adjoint of MaxPool2x2Rows32 for one route
+// per window: for each of rows rows of n windows it writes the elements
+// dx[j], dx[j+1], dx[j+w], dx[j+w+1] of every window (j = i·step + 2o),
+// g[i·n+o] + 0 at the element idx[i·n+o] − base names and 0 at the others
+// (adding zero turns −0 into +0, as accumulating g onto a zeroed gradient
+// does). An index outside its window leaves the window all zero. Elements
+// of dx outside the windows are not touched. It panics if a slice is too
+// short.
+func MaxPoolScatter2x2Rows32(g []float32, idx []int32, dx []float32, rows, n, w, step, base int) {
+	if rows <= 0 || n <= 0 {
+		return
+	}
+	if 2*n > w || len(dx) < (rows-1)*step+w+2*n || len(g) < rows*n || len(idx) < rows*n {
+		panic(fmt.Sprintf("kernels.MaxPoolScatter2x2Rows32: %d×%d windows of width %d and step %d over %d inputs, %d cotangents and %d indices", rows, n, w, step, len(dx), len(g), len(idx)))
+	}
+	if hasPoolAsm {
+		maxPoolScatter2x2RowsAsm(g, idx, dx, rows, n, w, step, base)
+		return
+	}
+	MaxPoolScatter2x2RowsGo(g, idx, dx, rows, n, w, step, base)
+}
+
+// MaxPoolScatter2x2RowsGo is MaxPoolScatter2x2Rows32 in portable Go, for
+// both element types.
+func MaxPoolScatter2x2RowsGo[T float32 | float64](g []T, idx []int32, dx []T, rows, n, w, step, base int) {
+	for i := 0; i < rows; i++ {
+		j0 := i * step
+		r0, r1 := dx[j0:][:2*n], dx[j0+w:][:2*n]
+		for o, v := range g[i*n:][:n] {
+			v += 0
+			off := int(idx[i*n+o]) - base - j0 - 2*o
+			r0[2*o], r0[2*o+1], r1[2*o], r1[2*o+1] = 0, 0, 0, 0
+			switch off {
+			case 0:
+				r0[2*o] = v
+			case 1:
+				r0[2*o+1] = v
+			case w:
+				r1[2*o] = v
+			case w + 1:
+				r1[2*o+1] = v
+			}
+		}
+	}
+}

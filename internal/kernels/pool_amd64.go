@@ -13,3 +13,10 @@ func maxPool2x2RowsF32(x, out *float32, idx *int32, rows, n, w, step, base int) 
 func maxPool2x2RowsAsm(x, out []float32, idx []int32, rows, n, w, step, base int) int {
 	return maxPool2x2RowsF32(&x[0], &out[0], &idx[0], rows, n, w, step, base)
 }
+
+//go:noescape
+func maxPoolScatter2x2RowsF32(gr *float32, idx *int32, dx *float32, rows, n, w, step, base int)
+
+func maxPoolScatter2x2RowsAsm(g []float32, idx []int32, dx []float32, rows, n, w, step, base int) {
+	maxPoolScatter2x2RowsF32(&g[0], &idx[0], &dx[0], rows, n, w, step, base)
+}

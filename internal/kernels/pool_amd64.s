@@ -230,3 +230,149 @@ rowdone:
 done:
 	VZEROUPPER
 	RET
+
+// Lanes of poolZipLo and poolZipHi interleave two registers a and b
+// (VPERMI2PS): a0 b0 a1 b1 … a7 b7 and a8 b8 … a15 b15.
+DATA poolZipLo<>+0(SB)/8, $0x0000001000000000
+DATA poolZipLo<>+8(SB)/8, $0x0000001100000001
+DATA poolZipLo<>+16(SB)/8, $0x0000001200000002
+DATA poolZipLo<>+24(SB)/8, $0x0000001300000003
+DATA poolZipLo<>+32(SB)/8, $0x0000001400000004
+DATA poolZipLo<>+40(SB)/8, $0x0000001500000005
+DATA poolZipLo<>+48(SB)/8, $0x0000001600000006
+DATA poolZipLo<>+56(SB)/8, $0x0000001700000007
+GLOBL poolZipLo<>(SB), RODATA|NOPTR, $64
+
+DATA poolZipHi<>+0(SB)/8, $0x0000001800000008
+DATA poolZipHi<>+8(SB)/8, $0x0000001900000009
+DATA poolZipHi<>+16(SB)/8, $0x0000001a0000000a
+DATA poolZipHi<>+24(SB)/8, $0x0000001b0000000b
+DATA poolZipHi<>+32(SB)/8, $0x0000001c0000000c
+DATA poolZipHi<>+40(SB)/8, $0x0000001d0000000d
+DATA poolZipHi<>+48(SB)/8, $0x0000001e0000000e
+DATA poolZipHi<>+56(SB)/8, $0x0000001f0000000f
+GLOBL poolZipHi<>(SB), RODATA|NOPTR, $64
+
+// func maxPoolScatter2x2RowsF32(gr *float32, idx *int32, dx *float32, rows, n, w, step, base int)
+//
+// The adjoint of maxPool2x2RowsF32: for each of rows rows of n windows it
+// writes the first 2n elements of the window row's two input rows (at
+// dx + i·step and dx + i·step + w): gr[o] + 0 (so −0 becomes +0, as an
+// accumulation onto zero gives) at the element idx[o] names, 0 at the
+// three others. 16 windows per step; the last step of a row is masked.
+TEXT ·maxPoolScatter2x2RowsF32(SB), NOSPLIT, $0-64
+	MOVQ w+40(FP), AX
+	VMOVDQU32 poolEven<>(SB), Z20
+	VMOVDQU32 poolZipLo<>(SB), Z28
+	VMOVDQU32 poolZipHi<>(SB), Z29
+	VPBROADCASTD AX, Z23   // w
+	INCQ AX
+	VPBROADCASTD AX, Z22   // w+1
+	MOVL $1, AX
+	VPBROADCASTD AX, Z24   // 1
+	VPXORD Z25, Z25, Z25   // 0
+	MOVL $32, AX
+	VPBROADCASTD AX, Z27
+
+srow:
+	CMPQ rows+24(FP), $0
+	JLE  sdone
+	MOVQ gr+0(FP), SI
+	MOVQ idx+8(FP), R8
+	MOVQ dx+16(FP), DI
+	MOVQ w+40(FP), DX
+	SHLQ $2, DX
+	ADDQ DI, DX
+	MOVQ n+32(FP), CX
+	MOVQ base+56(FP), BX
+	VPBROADCASTD BX, Z26
+	VPADDD Z20, Z26, Z26   // index of the first element of each window
+
+sloop:
+	CMPQ CX, $0
+	JLE  srowdone
+	CMPQ CX, $16
+	JGE  sfull
+	MOVL $1, R9
+	SHLL CX, R9
+	DECL R9
+	MOVQ CX, BX
+	SHLQ $1, BX
+	CMPQ BX, $16
+	JGE  stailwide
+	MOVL $1, AX
+	MOVQ BX, CX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K1
+	KXORW K2, K2, K2
+	MOVQ $16, CX
+	JMP  sbody
+
+stailwide:
+	MOVL $0xffff, AX
+	KMOVW AX, K1
+	SUBQ $16, BX
+	MOVL $1, AX
+	MOVQ BX, CX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K2
+	MOVQ $16, CX
+	JMP  sbody
+
+sfull:
+	MOVL $0xffff, R9
+	KMOVW R9, K1
+	KMOVW R9, K2
+
+sbody:
+	KMOVW R9, K3
+	VMOVUPS.Z (SI), K3, Z0
+	VADDPS Z25, Z0, Z0     // −0 + 0 = +0
+	VMOVDQU32.Z (R8), K3, Z1
+	VPSUBD Z26, Z1, Z1     // offset in the window: 0, 1, w or w+1
+	VPCMPEQD Z25, Z1, K4
+	VPCMPEQD Z24, Z1, K5
+	VPCMPEQD Z23, Z1, K6
+	VPCMPEQD Z22, Z1, K7
+	VMOVAPS.Z Z0, K4, Z4   // a
+	VMOVAPS.Z Z0, K5, Z5   // b
+	VMOVAPS.Z Z0, K6, Z6   // c
+	VMOVAPS.Z Z0, K7, Z7   // d
+	VMOVDQA32 Z28, Z8
+	VPERMI2PS Z5, Z4, Z8
+	VMOVDQA32 Z29, Z9
+	VPERMI2PS Z5, Z4, Z9
+	VMOVDQA32 Z28, Z10
+	VPERMI2PS Z7, Z6, Z10
+	VMOVDQA32 Z29, Z11
+	VPERMI2PS Z7, Z6, Z11
+	VMOVUPS Z8, K1, (DI)
+	VMOVUPS Z9, K2, 64(DI)
+	VMOVUPS Z10, K1, (DX)
+	VMOVUPS Z11, K2, 64(DX)
+
+	ADDQ $64, SI
+	ADDQ $64, R8
+	ADDQ $128, DI
+	ADDQ $128, DX
+	VPADDD Z27, Z26, Z26
+	SUBQ $16, CX
+	JMP  sloop
+
+srowdone:
+	MOVQ step+48(FP), AX
+	ADDQ AX, base+56(FP)
+	SHLQ $2, AX
+	ADDQ AX, dx+16(FP)
+	MOVQ n+32(FP), AX
+	SHLQ $2, AX
+	ADDQ AX, gr+0(FP)
+	ADDQ AX, idx+8(FP)
+	DECQ rows+24(FP)
+	JMP  srow
+
+sdone:
+	VZEROUPPER
+	RET

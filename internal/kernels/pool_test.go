@@ -101,3 +101,67 @@ func BenchmarkMaxPool2x2Rows(b *testing.B) {
 		MaxPool2x2Rows32(x, out, idx, 13, 13, 26, 52, 0)
 	}
 }
+
+func TestMaxPoolScatter2x2Rows(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	negz := float32(math.Copysign(0, -1))
+	for trial := 0; trial < 3000; trial++ {
+		n := 1 + r.IntN(40)
+		w := 2*n + r.IntN(3)
+		rows := 1 + r.IntN(4)
+		step := 2*w + w*r.IntN(2)
+		base := r.IntN(1000)
+		g := make([]float32, rows*n)
+		idx := make([]int32, rows*n)
+		for i := 0; i < rows; i++ {
+			for o := 0; o < n; o++ {
+				k := i*n + o
+				switch r.IntN(5) {
+				case 0:
+					g[k] = negz
+				case 1:
+					g[k] = float32(math.NaN())
+				default:
+					g[k] = float32(r.NormFloat64())
+				}
+				idx[k] = int32(base + i*step + 2*o + []int{0, 1, w, w + 1}[r.IntN(4)])
+			}
+		}
+		size := (rows-1)*step + 2*w
+		// the reference: accumulate onto zeros, and which elements are in
+		// a window
+		want := make([]float32, size)
+		in := make([]bool, size)
+		for i := 0; i < rows; i++ {
+			for o := 0; o < n; o++ {
+				j := i*step + 2*o
+				in[j], in[j+1], in[j+w], in[j+w+1] = true, true, true, true
+				want[int(idx[i*n+o])-base] += g[i*n+o]
+			}
+		}
+		for _, impl := range []struct {
+			name string
+			f    func(g []float32, idx []int32, dx []float32, rows, n, w, step, base int)
+		}{{"go", MaxPoolScatter2x2RowsGo[float32]}, {"dispatch", MaxPoolScatter2x2Rows32}} {
+			dx := make([]float32, size+1)
+			for i := range dx {
+				dx[i] = 7
+			}
+			impl.f(g, idx, dx[:(rows-1)*step+w+2*n], rows, n, w, step, base)
+			for i := 0; i < size; i++ {
+				if !in[i] {
+					if dx[i] != 7 {
+						t.Fatalf("%s trial %d: wrote element %d outside the windows", impl.name, trial, i)
+					}
+					continue
+				}
+				if math.Float32bits(dx[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("%s trial %d: element %d is %v, want %v", impl.name, trial, i, dx[i], want[i])
+				}
+			}
+			if dx[size] != 7 {
+				t.Fatalf("%s trial %d: wrote past the rows", impl.name, trial)
+			}
+		}
+	}
+}
