@@ -300,6 +300,22 @@ func TestConv2dCNNGeometries(t *testing.T) {
 					}
 					assertClose(t, fmt.Sprintf("%s output %d", name, i), got[i], wt, tol)
 				}
+				// from a poisoned arena (lent memory full of NaN): every
+				// element of the results is written
+				tensor.PoisonArenas(true)
+				ar := tensor.NewArena()
+				xa, wa, ba, gya := x.In(ar), w.In(ar), b.In(ar), gy.In(ar)
+				fromArena := []*tensor.Tensor{
+					ad.Conv2d(ad.Const(xa), ad.Const(wa), ad.Conv2dOptions{}).Value(),
+					ad.Conv2dBias(ad.Const(xa), ad.Const(wa), ad.Const(ba), ad.Conv2dOptions{}).Value(),
+					ad.Conv2dInputGrad(ad.Const(gya), ad.Const(wa), c.xs, ad.Conv2dOptions{}).Value(),
+					ad.Conv2dWeightGrad(ad.Const(xa), ad.Const(gya), c.ws, ad.Conv2dOptions{}).Value(),
+				}
+				for i := range got {
+					assertClose(t, fmt.Sprintf("%s output %d from an arena", name, i), fromArena[i], got[i].AsType(tensor.Float64), 0)
+				}
+				ar.Release()
+				tensor.PoisonArenas(false)
 				if first == nil {
 					first = got
 					continue
