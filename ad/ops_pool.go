@@ -588,13 +588,22 @@ func scatter2x2[T float32 | float64](g []T, r *poolRoute, dx []T, pl int) {
 	} else {
 		kernels.MaxPoolScatter2x2RowsGo(gp, ip, dp, oh, ow, w, sh*w, pl*hw)
 	}
-	for y := 0; y < h; y++ {
-		row := dp[y*w:][:w]
-		if y < oh*sh && y%sh < 2 {
-			row = row[2*ow:] // the columns right of the last window
+	for i := 0; i < oh; i++ {
+		y := i * sh
+		if 2*ow < w { // the columns right of the last window
+			for _, seg := range [2][]T{dp[y*w+2*ow : (y+1)*w], dp[(y+1)*w+2*ow : (y+2)*w]} {
+				for k := range seg {
+					seg[k] = 0
+				}
+			}
 		}
-		for k := range row {
-			row[k] = 0
+		// the rows below the window row, up to the next one (or the end)
+		end := min(y+sh, h)
+		if i == oh-1 {
+			end = h
+		}
+		if y+2 < end {
+			clear(dp[(y+2)*w : end*w])
 		}
 	}
 }
