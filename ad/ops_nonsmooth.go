@@ -110,7 +110,7 @@ func stepMul(g, x *tensor.Tensor, d stepDeriv) *tensor.Tensor {
 	case tensor.Float64:
 		r := tensor.ArenaOf(g, x).Empty(tensor.Float64, g.Shape()...)
 		z, gs, xs := r.Data64(), g.Data64(), x.Data64()
-		parallelRange(len(z), func(lo, hi int) { stepMulLoop(z[lo:hi], gs[lo:hi], xs[lo:hi], d.k, tbl) })
+		parallelRange(len(z), func(lo, hi int) { kernels.StepMul64(z[lo:hi], gs[lo:hi], xs[lo:hi], d.k, tbl) })
 		return r
 	case tensor.Float32:
 		// with the kink and the derivative values exact in float32, the
@@ -132,26 +132,6 @@ func stepMul(g, x *tensor.Tensor, d stepDeriv) *tensor.Tensor {
 		return r
 	}
 	return nil
-}
-
-// stepMulLoop sets z = g·tbl[class(x)], the class 0 below k, 1 above, 2 at
-// k and 3 at NaN, chosen without branches. Float32 runs
-// kernels.StepMul32, the same loop in SIMD.
-func stepMulLoop[T float32 | float64](z, g, x []T, k T, tbl [4]T) {
-	g, x = g[:len(z)], x[:len(z)]
-	for i, v := range x {
-		c := 0
-		if v > k {
-			c = 1
-		}
-		if v == k {
-			c = 2
-		}
-		if v != v {
-			c = 3
-		}
-		z[i] = g[i] * tbl[c&3]
-	}
 }
 
 // kinkAt returns the kinks function of one kink point k.
@@ -201,29 +181,10 @@ func reluCount(x *tensor.Tensor) (*tensor.Tensor, int, bool) {
 	case tensor.Float64:
 		r := tensor.ArenaOf(x).Empty(tensor.Float64, x.Shape()...)
 		z, xs := r.Data64(), x.Data64()
-		parallelRange(len(z), func(lo, hi int) { n.Add(int64(reluCount64(z[lo:hi], xs[lo:hi]))) })
+		parallelRange(len(z), func(lo, hi int) { n.Add(int64(kernels.ReluCount64(z[lo:hi], xs[lo:hi]))) })
 		return r, int(n.Load()), true
 	}
 	return nil, 0, false
-}
-
-// reluCount64 sets z = relu(x) as tensor.Relu does (negative elements
-// cleared by a mask, −0 and NaN kept) and returns the number of zeros;
-// float32 runs kernels.ReluCount32, the same loop in SIMD.
-func reluCount64(z, x []float64) int {
-	x = x[:len(z)]
-	n := 0
-	for i, v := range x {
-		var m uint64
-		if v < 0 {
-			m = ^uint64(0)
-		}
-		if v == 0 {
-			n++
-		}
-		z[i] = math.Float64frombits(math.Float64bits(v) &^ m)
-	}
-	return n
 }
 
 // Relu returns max(x, 0) elementwise. Its derivative at 0 is Policy.ReLU0

@@ -345,61 +345,10 @@ func maxPool2x2[T float32 | float64](x []T, g poolGeom, out []T, idx []int32, lo
 			i0 := pl*hw + oy*g.sh*g.w
 			o0 := pl*ohw + oy*g.ow
 			ir := ip[oy*g.ow:][:g.ow]
-			if g.sw == 2 {
-				ties += kernels.MaxPool2x2RowGo(x[i0:][:g.w], x[i0+g.w:][:g.w], out[o0:][:g.ow], ir, i0, g.w)
-			} else {
-				ties += maxPool2x2Strided(x[i0:][:g.w], x[i0+g.w:][:g.w], out[o0:][:g.ow], ir, i0, g.w, g.sw)
-			}
+			ties += kernels.MaxPool2x2RowGo(x[i0:][:g.w], x[i0+g.w:][:g.w], out[o0:][:g.ow], ir, i0, g.w, g.sw)
 		}
 	}
 	return ties
-}
-
-// maxPool2x2Strided is kernels.MaxPool2x2RowGo for a horizontal stride sw:
-// window o covers r0[o·sw], r0[o·sw+1], r1[o·sw], r1[o·sw+1].
-func maxPool2x2Strided[T float32 | float64](r0, r1, out []T, idx []int32, base, w, sw int) int {
-	ties := 0
-	for o := range out {
-		j := o * sw
-		a, b, c, d := r0[j], r0[j+1], r1[j], r1[j+1]
-		best := max(max(a, b), max(c, d)) // NaN if any is NaN
-		ea, eb, ec, ed := b2i(a == best), b2i(b == best), b2i(c == best), b2i(d == best)
-		v, off := d, w+1
-		if ec != 0 {
-			v, off = c, w
-		}
-		if eb != 0 {
-			v, off = b, 1
-		}
-		if ea != 0 {
-			v, off = a, 0
-		}
-		cnt := ea + eb + ec + ed
-		if best != best { // a NaN: the first one wins
-			cnt = 1
-			switch {
-			case a != a:
-				v, off = a, 0
-			case b != b:
-				v, off = b, 1
-			case c != c:
-				v, off = c, w
-			default:
-				v, off = d, w+1
-			}
-		}
-		out[o] = v
-		idx[o] = int32(base + j + off)
-		ties += b2i(cnt > 1)
-	}
-	return ties
-}
-
-func b2i(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // maxPoolScan finds the winners of every window of x under the tie rule;

@@ -38,18 +38,25 @@ func ReluCount32(z, x []float32) int {
 	return n
 }
 
-func reluCount32Go(z, x []float32) int {
+func reluCount32Go(z, x []float32) int { return reluCountGo(z, x) }
+
+// ReluCount64 is ReluCount32 for float64, in portable Go.
+func ReluCount64(z, x []float64) int { return reluCountGo(z, x) }
+
+// reluCountGo is ReluCount32's loop: negative elements cleared by a mask
+// (−0 and NaN kept), zeros counted.
+func reluCountGo[T float32 | float64](z, x []T) int {
 	x = x[:len(z)]
 	n := 0
 	for i, v := range x {
-		var m uint32
-		if v < 0 {
-			m = ^uint32(0)
-		}
 		if v == 0 {
 			n++
 		}
-		z[i] = math.Float32frombits(math.Float32bits(v) &^ m)
+		if v < 0 {
+			z[i] = 0
+		} else {
+			z[i] = v
+		}
 	}
 	return n
 }
@@ -60,10 +67,14 @@ func reluCount32Go(z, x []float32) int {
 func StepMul32(z, g, x []float32, k float32, tbl [4]float32) {
 	g, x = g[:len(z)], x[:len(z)]
 	done := stepMul32Asm(z, g, x, k, &tbl)
-	stepMul32Go(z[done:], g[done:], x[done:], k, &tbl)
+	stepMulGo(z[done:], g[done:], x[done:], k, &tbl)
 }
 
-func stepMul32Go(z, g, x []float32, k float32, tbl *[4]float32) {
+// StepMul64 is StepMul32 for float64, in portable Go.
+func StepMul64(z, g, x []float64, k float64, tbl [4]float64) { stepMulGo(z, g, x, k, &tbl) }
+
+// stepMulGo is StepMul32's loop, the class chosen without branches.
+func stepMulGo[T float32 | float64](z, g, x []T, k T, tbl *[4]T) {
 	g, x = g[:len(z)], x[:len(z)]
 	for i, v := range x {
 		c := 0

@@ -31,20 +31,21 @@ func maxPool2x2RowsGo[T float32 | float64](x, out []T, idx []int32, rows, n, w, 
 	ties := 0
 	for i := 0; i < rows; i++ {
 		j := i * step
-		ties += MaxPool2x2RowGo(x[j:][:w], x[j+w:][:w], out[i*n:][:n], idx[i*n:][:n], base+j, w)
+		ties += MaxPool2x2RowGo(x[j:][:w], x[j+w:][:w], out[i*n:][:n], idx[i*n:][:n], base+j, w, 2)
 	}
 	return ties
 }
 
 // MaxPool2x2RowGo is one row of MaxPool2x2Rows32 in portable Go, for both
-// element types: r0 and r1 are the two input rows (r1 = r0 + w in the
-// image), window o covers r0[2o], r0[2o+1], r1[2o], r1[2o+1], and base is
-// the flat index of r0[0].
-func MaxPool2x2RowGo[T float32 | float64](r0, r1, out []T, idx []int32, base, w int) int {
+// element types and any horizontal stride sw: r0 and r1 are the two input
+// rows (r1 = r0 + w in the image), window o covers r0[o·sw], r0[o·sw+1],
+// r1[o·sw], r1[o·sw+1], and base is the flat index of r0[0].
+func MaxPool2x2RowGo[T float32 | float64](r0, r1, out []T, idx []int32, base, w, sw int) int {
 	ties := 0
-	r0, r1, idx = r0[:2*len(out)], r1[:2*len(out)], idx[:len(out)]
+	idx = idx[:len(out)]
 	for o := range out {
-		a, b, c, d := r0[2*o], r0[2*o+1], r1[2*o], r1[2*o+1]
+		j := o * sw
+		a, b, c, d := r0[j], r0[j+1], r1[j], r1[j+1]
 		best := max(max(a, b), max(c, d)) // NaN if any is NaN
 		ea, eb, ec, ed := b2i(a == best), b2i(b == best), b2i(c == best), b2i(d == best)
 		v, off := d, w+1
@@ -72,7 +73,7 @@ func MaxPool2x2RowGo[T float32 | float64](r0, r1, out []T, idx []int32, base, w 
 			}
 		}
 		out[o] = v
-		idx[o] = int32(base + 2*o + off)
+		idx[o] = int32(base + j + off)
 		ties += b2i(cnt > 1)
 	}
 	return ties
