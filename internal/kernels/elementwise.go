@@ -91,58 +91,6 @@ func stepMulGo[T float32 | float64](z, g, x []T, k T, tbl *[4]T) {
 	}
 }
 
-// Sum32 returns the sum of x accumulated in float32 in a fixed order that
-// does not depend on the CPU: 32 partial sums, partial j adding x[j],
-// x[j+32], … over the leading multiple of 32 elements, then the first 8
-// partials adding the following whole groups of 8; the 32 partials are
-// combined pairwise (p[j]+p[j+8])+(p[j+16]+p[j+24]), then lanes j and j+4,
-// j and j+2, 0 and 1; the last len(x)%8 elements are added one by one.
-// It is more accurate than a running sum (about len(x)/32 roundings deep
-// instead of len(x)) and several times faster.
-func Sum32(x []float32) float32 {
-	done, s := sum32Asm(x)
-	if done == 0 {
-		done, s = sum32Lanes(x)
-	}
-	for _, v := range x[done:] {
-		s += v
-	}
-	return s
-}
-
-// sum32Lanes is the lane part of Sum32 in Go: it sums the leading
-// multiple of 8 elements of x and returns how many it summed.
-func sum32Lanes(x []float32) (int, float32) {
-	var p [32]float32
-	i := 0
-	for ; i+32 <= len(x); i += 32 {
-		b := x[i : i+32 : i+32]
-		for j := range p {
-			p[j] += b[j]
-		}
-	}
-	for ; i+8 <= len(x); i += 8 {
-		b := x[i : i+8 : i+8]
-		for j := range b {
-			p[j] += b[j]
-		}
-	}
-	if i == 0 {
-		return 0, 0
-	}
-	var q [8]float32
-	for j := range q {
-		q[j] = (p[j] + p[j+8]) + (p[j+16] + p[j+24])
-	}
-	for j := range 4 {
-		q[j] += q[j+4]
-	}
-	for j := range 2 {
-		q[j] += q[j+2]
-	}
-	return i, q[0] + q[1]
-}
-
 // ColSum32 sets dst[j] to the sum over r < rows of src[r·stride+j], for
 // j < len(dst), added in the order of r to a +0 start: the running sums of
 // each column of a row-major [rows, stride] block. src must hold
@@ -172,21 +120,6 @@ func colSum32Go(dst, src []float32, rows, stride int) {
 		for j, v := range row {
 			dst[j] += v
 		}
-	}
-}
-
-// Axpy32 sets y[i] += a·x[i], the product rounded before the sum (no
-// fused multiply-add). x must be at least as long as y.
-func Axpy32(y []float32, a float32, x []float32) {
-	x = x[:len(y)]
-	done := axpy32Asm(y, a, x)
-	axpy32Go(y[done:], a, x[done:])
-}
-
-func axpy32Go(y []float32, a float32, x []float32) {
-	x = x[:len(y)]
-	for i, v := range x {
-		y[i] += float32(a * v)
 	}
 }
 

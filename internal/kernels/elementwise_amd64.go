@@ -19,13 +19,7 @@ func reluCount32AVX2(z, x *float32, n int) int
 func stepMul32AVX2(z, grad, x *float32, n int, k float32, tbl *[4]float32)
 
 //go:noescape
-func sum32AVX2(x *float32, n int) float32
-
-//go:noescape
 func colSum32AVX2(dst, src *float32, rows, stride, cols int)
-
-//go:noescape
-func axpy32AVX2(y *float32, a float32, x *float32, n int)
 
 //go:noescape
 func sgd32AVX2(p, grad *float32, n int, k *SGDCoef32, flags int)
@@ -84,14 +78,6 @@ func stepMul32Asm(z, g, x []float32, k float32, tbl *[4]float32) int {
 	return n
 }
 
-func sum32Asm(x []float32) (int, float32) {
-	n := bulk(len(x))
-	if n == 0 {
-		return 0, 0
-	}
-	return n, sum32AVX2(&x[0], n)
-}
-
 func colSum32Asm(dst, src []float32, rows, stride int) int {
 	n := bulk(len(dst))
 	if n == 0 {
@@ -99,16 +85,6 @@ func colSum32Asm(dst, src []float32, rows, stride int) int {
 	}
 	_ = src[(rows-1)*stride+n-1]
 	colSum32AVX2(&dst[0], &src[0], rows, stride, n)
-	return n
-}
-
-func axpy32Asm(y []float32, a float32, x []float32) int {
-	n := bulk(len(y))
-	if n == 0 {
-		return 0
-	}
-	_ = x[n-1]
-	axpy32AVX2(&y[0], a, &x[0], n)
 	return n
 }
 

@@ -107,48 +107,6 @@ stepdone:
 	VZEROUPPER
 	RET
 
-// func sum32AVX2(x *float32, n int) float32
-TEXT ·sum32AVX2(SB), NOSPLIT, $0-20
-	MOVQ x+0(FP), SI
-	MOVQ n+8(FP), CX
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-
-sum32:
-	CMPQ CX, $32
-	JLT  sum8
-	VADDPS (SI), Y0, Y0
-	VADDPS 32(SI), Y1, Y1
-	VADDPS 64(SI), Y2, Y2
-	VADDPS 96(SI), Y3, Y3
-	ADDQ   $128, SI
-	SUBQ   $32, CX
-	JMP    sum32
-
-sum8:
-	CMPQ CX, $8
-	JLT  sumdone
-	VADDPS (SI), Y0, Y0
-	ADDQ   $32, SI
-	SUBQ   $8, CX
-	JMP    sum8
-
-sumdone:
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y3, Y2, Y2
-	VADDPS       Y2, Y0, Y0
-	VEXTRACTF128 $1, Y0, X1
-	VADDPS       X1, X0, X0
-	VMOVHLPS     X0, X0, X1
-	VADDPS       X1, X0, X0
-	VMOVSHDUP    X0, X1
-	VADDSS       X1, X0, X0
-	VMOVSS       X0, ret+16(FP)
-	VZEROUPPER
-	RET
-
 // func colSum32AVX2(dst, src *float32, rows, stride, cols int)
 TEXT ·colSum32AVX2(SB), NOSPLIT, $0-40
 	MOVQ dst+0(FP), DI
@@ -216,41 +174,6 @@ col8row:
 	JMP     col8
 
 coldone:
-	VZEROUPPER
-	RET
-
-// func axpy32AVX2(y *float32, a float32, x *float32, n int)
-TEXT ·axpy32AVX2(SB), NOSPLIT, $0-32
-	MOVQ y+0(FP), DI
-	VBROADCASTSS a+8(FP), Y15
-	MOVQ x+16(FP), SI
-	MOVQ n+24(FP), CX
-
-axpy16:
-	CMPQ    CX, $16
-	JLT     axpy8
-	VMULPS  (SI), Y15, Y0
-	VMULPS  32(SI), Y15, Y1
-	VMOVUPS (DI), Y2
-	VMOVUPS 32(DI), Y3
-	VADDPS  Y0, Y2, Y2
-	VADDPS  Y1, Y3, Y3
-	VMOVUPS Y2, (DI)
-	VMOVUPS Y3, 32(DI)
-	ADDQ    $64, SI
-	ADDQ    $64, DI
-	SUBQ    $16, CX
-	JMP     axpy16
-
-axpy8:
-	CMPQ    CX, $8
-	JLT     axpydone
-	VMULPS  (SI), Y15, Y0
-	VMOVUPS (DI), Y2
-	VADDPS  Y0, Y2, Y2
-	VMOVUPS Y2, (DI)
-
-axpydone:
 	VZEROUPPER
 	RET
 

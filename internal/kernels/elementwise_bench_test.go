@@ -76,27 +76,6 @@ func BenchmarkStepMul32(b *testing.B) {
 
 func elemNaN() float32 { var z float32; return z / z }
 
-func BenchmarkSum32(b *testing.B) {
-	elemBench(b, 4,
-		func(n int) func() {
-			x := elemBenchData(n, 1)
-			return func() { elemSinkF32 = Sum32(x) }
-		},
-		func(n int) func() {
-			x := elemBenchData(n, 1)
-			return func() {
-				var s float32
-				for _, v := range x {
-					s += v
-				}
-				elemSinkF32 = s
-			}
-		})
-}
-
-// BenchmarkColSum32 sums the columns of a [rows, n/rows] block: rows 128,
-// the bias gradient of a batch of 128 (tensor.Sum over axis 0), and 8 at
-// n = 1000 (125 columns).
 func BenchmarkColSum32(b *testing.B) {
 	rowsOf := func(n int) int {
 		if n < 128*64 {
@@ -114,23 +93,6 @@ func BenchmarkColSum32(b *testing.B) {
 			rows := rowsOf(n)
 			src, d := elemBenchData(n/rows*rows, 1), make([]float32, n/rows)
 			return func() { refColSum(d, src, rows, n/rows) }
-		})
-}
-
-func BenchmarkAxpy32(b *testing.B) {
-	elemBench(b, 12,
-		func(n int) func() {
-			x, y := elemBenchData(n, 1), elemBenchData(n, 2)
-			return func() { Axpy32(y, 1e-9, x) }
-		},
-		func(n int) func() {
-			x, y := elemBenchData(n, 1), elemBenchData(n, 2)
-			return func() {
-				y := y[:len(x)]
-				for i, v := range x {
-					y[i] += float32(1e-9 * v)
-				}
-			}
 		})
 }
 

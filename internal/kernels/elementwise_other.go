@@ -7,9 +7,7 @@ package kernels
 
 func reluCount32Asm(z, x []float32) (done, zeros int)                { return 0, 0 }
 func stepMul32Asm(z, g, x []float32, k float32, tbl *[4]float32) int { return 0 }
-func sum32Asm(x []float32) (int, float32)                            { return 0, 0 }
 func colSum32Asm(dst, src []float32, rows, stride int) int           { return 0 }
-func axpy32Asm(y []float32, a float32, x []float32) int              { return 0 }
 func sgd32Asm(p, g []float32, k *SGDCoef32) int                      { return 0 }
 func sgdMomentum32Asm(p, g, buf []float32, k *SGDCoef32) int         { return 0 }
 func adam32Asm(p, g, m, v []float32, k *AdamCoef32) int              { return 0 }

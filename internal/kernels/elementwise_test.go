@@ -153,32 +153,6 @@ func refColSum(d, src []float32, rows, stride int) {
 	}
 }
 
-// refSum follows the order Sum32 documents, with explicit indices.
-func refSum(x []float32) float32 {
-	n8 := len(x) / 8 * 8
-	n32 := len(x) / 32 * 32
-	var p [32]float32
-	for i := 0; i < n32; i++ {
-		p[i%32] += x[i]
-	}
-	for i := n32; i < n8; i++ {
-		p[i%8] += x[i]
-	}
-	var s float32
-	if n8 > 0 {
-		var q [8]float32
-		for j := range 8 {
-			q[j] = (p[j] + p[j+8]) + (p[j+16] + p[j+24])
-		}
-		r := [4]float32{q[0] + q[4], q[1] + q[5], q[2] + q[6], q[3] + q[7]}
-		s = (r[0] + r[2]) + (r[1] + r[3])
-	}
-	for _, v := range x[n8:] {
-		s += v
-	}
-	return s
-}
-
 func refSGD(p, g []float32, k SGDCoef32) {
 	for i := range p {
 		th := p[i]
@@ -304,41 +278,6 @@ func TestStepMul32(t *testing.T) {
 	})
 }
 
-func TestSum32(t *testing.T) {
-	elemPaths(t, func(t *testing.T) {
-		r := rand.New(rand.NewPCG(5, 6))
-		lengths := []int{1000, 4099, 1 << 16}
-		for n := 0; n <= 100; n++ {
-			lengths = append(lengths, n)
-		}
-		for _, n := range lengths {
-			for off := 0; off < 4; off++ {
-				x := elemRand(r, n)
-				if off%2 == 1 {
-					// finite data: check the accuracy too
-					for i := range x {
-						x[i] = float32(r.NormFloat64())
-					}
-				}
-				got, want := Sum32(elemAt(x, off)), refSum(x)
-				if math.Float32bits(got) != math.Float32bits(want) && !(got != got && want != want && elemNaNish(x...) >= 2) {
-					t.Fatalf("n=%d off=%d: %#x, want %#x", n, off, math.Float32bits(got), math.Float32bits(want))
-				}
-				if off%2 == 1 {
-					var s, a float64
-					for _, v := range x {
-						s += float64(v)
-						a += math.Abs(float64(v))
-					}
-					if d := math.Abs(float64(got) - s); d > float64(n/32+8)*0x1p-24*a {
-						t.Fatalf("n=%d: sum %g, exact %g", n, got, s)
-					}
-				}
-			}
-		}
-	})
-}
-
 func TestColSum32(t *testing.T) {
 	elemPaths(t, func(t *testing.T) {
 		r := rand.New(rand.NewPCG(7, 8))
@@ -379,38 +318,6 @@ func elemColWild(src []float32, rows, stride int) func(int) bool {
 		}
 		return n >= 2
 	}
-}
-
-func TestAxpy32(t *testing.T) {
-	elemPaths(t, func(t *testing.T) {
-		r := rand.New(rand.NewPCG(9, 10))
-		for _, a := range []float32{0, -0.001, 3, float32(math.NaN()), float32(math.Inf(-1))} {
-			for n := 0; n <= 100; n++ {
-				off := n % 4
-				x, y := elemRand(r, n), elemRand(r, n)
-				want := append([]float32(nil), y...)
-				for i := range want {
-					want[i] += float32(a * x[i])
-				}
-				ys := elemAt(y, off)
-				Axpy32(ys, a, elemAt(x, (off+1)%4))
-				if i := elemSameBitsExcept(ys, want, func(i int) bool { return elemNaNish(a, x[i], y[i]) >= 2 }); i >= 0 {
-					t.Fatalf("a=%g n=%d: y[%d] = %#x, want %#x", a, n, i, math.Float32bits(ys[i]), math.Float32bits(want[i]))
-				}
-				elemGuard(t, "Axpy32", ys)
-				// in place: y += a·y
-				ys = elemAt(y, off)
-				want = append(want[:0], y...)
-				for i := range want {
-					want[i] += float32(a * y[i])
-				}
-				Axpy32(ys, a, ys)
-				if i := elemSameBitsExcept(ys, want, func(i int) bool { return elemNaNish(a, y[i], y[i]) >= 2 }); i >= 0 {
-					t.Fatalf("a=%g n=%d in place: y[%d] = %#x, want %#x", a, n, i, math.Float32bits(ys[i]), math.Float32bits(want[i]))
-				}
-			}
-		}
-	})
 }
 
 func elemSGDCoefs() []SGDCoef32 {
