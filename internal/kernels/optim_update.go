@@ -9,7 +9,8 @@ import "math"
 // below. Both paths do the same IEEE float32 operations in the same order,
 // each rounded, nothing fused, the square roots and divisions correctly
 // rounded; they give the same bits, up to which NaN payload survives where
-// two NaNs meet in one operation.
+// two NaNs meet in one sum (the assembly picks the operand order go1.26
+// compiles optim's generic loops to; the Go loops here compile to another).
 
 // INNApropCoef32 are the per-step coefficients of an INNAprop update in
 // float32.

@@ -4,11 +4,13 @@
 
 // AVX2 bodies of the optimizer updates of optim_update.go. Each processes
 // n elements, n a positive multiple of 8, with unaligned loads and stores;
-// the Go wrappers run the tails. As in elementwise_amd64.s the operands
-// keep the order of the Go loops (the left operand of a Go product, sum or
-// difference is the first source, which decides the NaN payload when two
-// NaNs meet), every operation is rounded, and nothing is fused; VSQRTPS
-// and VDIVPS are the correctly rounded instructions.
+// the Go wrappers run the tails. Every operation is rounded to float32 and
+// nothing is fused; VSQRTPS and VDIVPS are the correctly rounded
+// instructions. The first source of each sum whose operands can both be
+// NaN, which decides the surviving payload, is the one go1.26 picks for
+// the loops of optim (innapropLoop, innaLoop, rmspropLoop) on amd64, so
+// the results there match to the bit, NaN payloads included; the order is
+// a compiler choice, not part of Go's semantics, and is not guaranteed.
 
 // func innaprop32AVX2(p, grad, v, psi *float32, n int, k *INNApropCoef32)
 TEXT ·innaprop32AVX2(SB), NOSPLIT, $0-48
@@ -54,8 +56,8 @@ innaproploop:
 	VSUBPS  Y3, Y1, Y1        // th·thetaKeep − s2·ps
 	VMULPS  Y0, Y15, Y0       // gScale·gi
 	VDIVPS  Y2, Y0, Y0        // /denom
-	VADDPS  Y0, Y1, Y1
-	VMOVUPS Y1, (DI)
+	VADDPS  Y1, Y0, Y0        // gradient term + θ terms
+	VMOVUPS Y0, (DI)
 	ADDQ    $32, SI
 	ADDQ    $32, DI
 	ADDQ    $32, DX
@@ -85,9 +87,9 @@ innaloop:
 	VMOVUPS (BX), Y1          // ps
 	VMULPS  Y0, Y12, Y2       // thetaCoef·th
 	VMULPS  Y1, Y13, Y3       // psiCoef·ps
-	VADDPS  Y3, Y2, Y2        // phase
+	VADDPS  Y2, Y3, Y2        // phase = psiCoef·ps + thetaCoef·th
 	VMULPS  Y2, Y14, Y3       // negLR·phase
-	VADDPS  Y3, Y1, Y1        // ps + negLR·phase
+	VADDPS  Y1, Y3, Y1        // negLR·phase + ps
 	VMOVUPS Y1, (BX)
 	VMOVUPS (SI), Y3
 	VMULPS  Y10, Y3, Y3       // g·gsign
@@ -139,14 +141,14 @@ rmsnol2:
 	VMULPS  Y11, Y2, Y2       // v·alpha
 	VMULPS  Y1, Y12, Y3       // (1−alpha)·gi
 	VMULPS  Y1, Y3, Y3        // ·gi
-	VADDPS  Y3, Y2, Y2        // vs
+	VADDPS  Y2, Y3, Y2        // vs = (1−alpha)·gi·gi + v·alpha
 	VMOVUPS Y2, (DX)
 	TESTQ   $2, R9
 	JZ      rmsplain
 	VMOVUPS (R8), Y3
 	VMULPS  Y11, Y3, Y3       // avg·alpha
 	VMULPS  Y1, Y12, Y4       // (1−alpha)·gi
-	VADDPS  Y4, Y3, Y3        // as
+	VADDPS  Y3, Y4, Y3        // as = (1−alpha)·gi + avg·alpha
 	VMOVUPS Y3, (R8)
 	VMULPS  Y3, Y3, Y3        // as·as
 	VSUBPS  Y3, Y2, Y2        // vs − as·as
@@ -160,14 +162,20 @@ rmsplain:
 	JZ      rmsnomom
 	VMOVUPS (BX), Y3
 	VMULPS  Y3, Y14, Y3       // mu·mom
-	VADDPS  Y1, Y3, Y1        // mu·mom + gi/den
+	VADDPS  Y3, Y1, Y1        // gi/den + mu·mom
 	VMOVUPS Y1, (BX)
 	ADDQ    $32, BX
+	VMULPS  Y1, Y15, Y1       // negLR·bs
+	VADDPS  Y1, Y0, Y0        // th + negLR·bs
+	VMOVUPS Y0, (DI)
+	JMP     rmsnext
 
 rmsnomom:
-	VMULPS  Y1, Y15, Y1       // negLR·(·)
-	VADDPS  Y1, Y0, Y0        // th + negLR·(·)
+	VMULPS  Y1, Y15, Y1       // negLR·(gi/den)
+	VADDPS  Y0, Y1, Y0        // negLR·(gi/den) + th
 	VMOVUPS Y0, (DI)
+
+rmsnext:
 	ADDQ    $32, SI
 	ADDQ    $32, DI
 	ADDQ    $32, DX
