@@ -1,6 +1,7 @@
 package optim
 
 import (
+	"github.com/gradus-ml/gradus/internal/kernels"
 	"github.com/gradus-ml/gradus/tensor"
 )
 
@@ -141,9 +142,19 @@ func (o *INNA) update(ch chunk) {
 	case p32s64:
 		innaLoop(sub32(p, ch), sub32(g, ch), sub64(b[0], ch), o.k64)
 	case p32s32:
-		innaLoop(sub32(p, ch), sub32(g, ch), sub32(b[0], ch), o.k32)
+		k := o.k32.kernel()
+		kernels.INNA32(sub32(p, ch), sub32(g, ch), sub32(b[0], ch), &k)
 	}
 	roundChunk(p, ch)
+}
+
+// kernel returns the float32 coefficients for kernels.INNA32, which runs
+// innaLoop (all float32) in SIMD with the same roundings.
+func (k innaCoef[C]) kernel() kernels.INNACoef32 {
+	return kernels.INNACoef32{
+		GSign: float32(k.gsign), Decay: float32(k.decay), ThetaCoef: float32(k.thetaCoef),
+		PsiCoef: float32(k.psiCoef), NegLR: float32(k.negLR), Beta: float32(k.beta),
+	}
 }
 
 func innaLoop[P, S, C float](p, g []P, psi []S, k innaCoef[C]) {

@@ -3,6 +3,7 @@ package optim
 import (
 	"math"
 
+	"github.com/gradus-ml/gradus/internal/kernels"
 	"github.com/gradus-ml/gradus/tensor"
 )
 
@@ -177,9 +178,21 @@ func (o *INNAprop) update(ch chunk) {
 	case p32s64:
 		innapropLoop(sub32(p, ch), sub32(g, ch), sub64(b[0], ch), sub64(b[1], ch), o.k64)
 	case p32s32:
-		innapropLoop(sub32(p, ch), sub32(g, ch), sub32(b[0], ch), sub32(b[1], ch), o.k32)
+		k := o.k32.kernel()
+		kernels.INNAprop32(sub32(p, ch), sub32(g, ch), sub32(b[0], ch), sub32(b[1], ch), &k)
 	}
 	roundChunk(p, ch)
+}
+
+// kernel returns the float32 coefficients for kernels.INNAprop32, which
+// runs innapropLoop (all float32) in SIMD with the same roundings.
+func (k innapropCoef[C]) kernel() kernels.INNApropCoef32 {
+	return kernels.INNApropCoef32{
+		GSign: float32(k.gsign), Decay: float32(k.decay), Sigma: float32(k.sigma),
+		OneMinusSigma: float32(k.oneMinusSigma), SqrtBC: float32(k.sqrtBC), Eps: float32(k.eps),
+		PsiKeep: float32(k.psiKeep), PsiTheta: float32(k.psiTheta), ThetaKeep: float32(k.thetaKeep),
+		S2: float32(k.s2), GScale: float32(k.gScale),
+	}
 }
 
 // innapropLoop is the fused update of one tensor, in the operation order

@@ -1,6 +1,7 @@
 package optim
 
 import (
+	"github.com/gradus-ml/gradus/internal/kernels"
 	"github.com/gradus-ml/gradus/tensor"
 )
 
@@ -158,9 +159,20 @@ func (o *RMSprop) update(ch chunk) {
 	case p32s64:
 		rmspropLoop(sub32(p, ch), sub32(g, ch), sub64(b[0], ch), opt64(b, o.im, ch), opt64(b, o.ia, ch), o.k64)
 	case p32s32:
-		rmspropLoop(sub32(p, ch), sub32(g, ch), sub32(b[0], ch), opt32(b, o.im, ch), opt32(b, o.ia, ch), o.k32)
+		k := o.k32.kernel()
+		kernels.RMSprop32(sub32(p, ch), sub32(g, ch), sub32(b[0], ch), opt32(b, o.im, ch), opt32(b, o.ia, ch), &k)
 	}
 	roundChunk(p, ch)
+}
+
+// kernel returns the float32 coefficients for kernels.RMSprop32, which
+// runs rmspropLoop (all float32) in SIMD with the same roundings.
+func (k rmspropCoef[C]) kernel() kernels.RMSpropCoef32 {
+	return kernels.RMSpropCoef32{
+		GSign: float32(k.gsign), L2: float32(k.l2), Decay: float32(k.decay), Alpha: float32(k.alpha),
+		OneMinusAlpha: float32(k.oneMinusAlpha), Eps: float32(k.eps), Mu: float32(k.mu), NegLR: float32(k.negLR),
+		Momentum: k.momentum, Centered: k.centered,
+	}
 }
 
 // opt64 and opt32 return the chunk of optional buffer k, or nil if k < 0.
