@@ -18,7 +18,13 @@ var elemSizes = []int{128 * 32 * 26 * 26, 1000}
 // elemBench runs the three variants of one kernel; bytes is the traffic
 // per element.
 func elemBench(b *testing.B, bytes int, kernel, old func(n int) func()) {
-	for _, n := range elemSizes {
+	sizedBench(b, elemSizes, bytes, kernel, old)
+}
+
+// sizedBench runs the old loop, the Go path and the dispatched kernel at
+// each of sizes.
+func sizedBench(b *testing.B, sizes []int, bytes int, kernel, old func(n int) func()) {
+	for _, n := range sizes {
 		for _, v := range []string{"old", "go", "asm"} {
 			b.Run(fmt.Sprintf("n=%d/%s", n, v), func(b *testing.B) {
 				prev := setElemAsm(v == "asm")

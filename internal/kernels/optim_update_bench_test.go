@@ -1,7 +1,6 @@
 package kernels
 
 import (
-	"fmt"
 	"testing"
 )
 
@@ -14,23 +13,7 @@ import (
 var optSizes = []int{784 * 512, 1000}
 
 func optBench(b *testing.B, bytes int, kernel, old func(n int) func()) {
-	for _, n := range optSizes {
-		for _, v := range []string{"old", "go", "asm"} {
-			b.Run(fmt.Sprintf("n=%d/%s", n, v), func(b *testing.B) {
-				prev := setElemAsm(v == "asm")
-				defer setElemAsm(prev)
-				f := kernel(n)
-				if v == "old" {
-					f = old(n)
-				}
-				b.SetBytes(int64(bytes * n))
-				b.ResetTimer()
-				for range b.N {
-					f()
-				}
-			})
-		}
-	}
+	sizedBench(b, optSizes, bytes, kernel, old)
 }
 
 func optBenchV(n int) []float32 {
