@@ -93,36 +93,29 @@ func (a *Arena) New(d DType, shape ...int) *Tensor {
 // Float32s lends a slice of n float32 with unspecified contents (zeroed and
 // on the heap for a nil arena).
 func (a *Arena) Float32s(n int) []float32 {
-	if a == nil {
-		return make([]float32, n)
-	}
-	s := take(&free.f32, n)
-	a.mu.Lock()
-	a.f32 = append(a.f32, s)
-	a.mu.Unlock()
-	return s
+	return lendSlice(a, func(a *Arena) *[][]float32 { return &a.f32 }, &free.f32, n)
 }
 
 // Float64s is Float32s for float64.
 func (a *Arena) Float64s(n int) []float64 {
-	if a == nil {
-		return make([]float64, n)
-	}
-	s := take(&free.f64, n)
-	a.mu.Lock()
-	a.f64 = append(a.f64, s)
-	a.mu.Unlock()
-	return s
+	return lendSlice(a, func(a *Arena) *[][]float64 { return &a.f64 }, &free.f64, n)
 }
 
 // Int32s is Float32s for int32.
 func (a *Arena) Int32s(n int) []int32 {
+	return lendSlice(a, func(a *Arena) *[][]int32 { return &a.i32 }, &free.i32, n)
+}
+
+// lendSlice takes a slice of length n from the free list l and records it
+// in a's list of that element type (lent(a)), for Release.
+func lendSlice[T float32 | float64 | int32](a *Arena, lent func(*Arena) *[][]T, l *freeList[T], n int) []T {
 	if a == nil {
-		return make([]int32, n)
+		return make([]T, n)
 	}
-	s := take(&free.i32, n)
+	s := take(l, n)
 	a.mu.Lock()
-	a.i32 = append(a.i32, s)
+	list := lent(a)
+	*list = append(*list, s)
 	a.mu.Unlock()
 	return s
 }
