@@ -29,37 +29,51 @@ func TestArenaReusesReleasedStorage(t *testing.T) {
 
 func TestArenaTagPropagatesAndForeignStorageIsKept(t *testing.T) {
 	a := NewArena()
-	w := FromFloat64s(Float32, []float64{1, 2, 3, 4}, 2, 2) // heap storage
+	// 32×32 = minLend elements: the results are large enough to be recycled
+	const k = 32
+	w := Full(Float32, 1, k, k) // heap storage
 	wa := w.In(a)
 	if w.Arena() != nil || wa.Arena() != a || &wa.Data32()[0] != &w.Data32()[0] {
 		t.Fatal("In must tag a header sharing the storage, leaving t untagged")
 	}
 	s := Add(wa, w) // the first tagged operand decides
 	m := MatMul(w, wa, false, false)
-	v := s.Reshape(4)
+	v := s.Reshape(k * k)
 	for name, r := range map[string]*Tensor{"Add": s, "MatMul": m, "Reshape": v} {
 		if r.Arena() != a {
 			t.Errorf("%s result lost the arena tag", name)
 		}
 	}
 	c := s.Clone()
-	if c.Arena() != nil {
+	if c.Arena() != nil || &c.Data32()[0] == &s.Data32()[0] {
 		t.Error("Clone must return an untagged heap copy")
 	}
+	lent := map[*float32]bool{&s.Data32()[0]: true, &m.Data32()[0]: true}
 	a.Release()
-	// the released storage is reused; w's storage and the clone are intact
+	// the released storage is reused and overwritten; w's storage and the
+	// clone are not
+	reused := 0
 	for i := 0; i < 3; i++ {
-		r := a.Empty(Float32, 2, 2)
-		clear(r.Data32())
-	}
-	want := []float32{1, 2, 3, 4}
-	for i, x := range w.Data32() {
-		if x != want[i] {
-			t.Fatalf("heap storage changed by Release: %v", w.Data32())
+		r := a.Empty(Float32, k, k)
+		if lent[&r.Data32()[0]] {
+			reused++
+		}
+		for j := range r.Data32() {
+			r.Data32()[j] = -7
 		}
 	}
-	if c.At(1, 1) != 8 {
-		t.Fatalf("clone changed: %v", c)
+	if reused != 2 {
+		t.Fatalf("%d of the 2 released results were lent again", reused)
+	}
+	for _, x := range w.Data32() {
+		if x != 1 {
+			t.Fatal("heap storage tagged with In was reclaimed by Release")
+		}
+	}
+	for _, x := range c.Data32() {
+		if x != 2 {
+			t.Fatal("the clone was reclaimed by Release")
+		}
 	}
 }
 
